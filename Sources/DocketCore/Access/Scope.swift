@@ -1,0 +1,41 @@
+/// A permission scope granted to an actor (SPEC 2.1).
+public enum Scope: String, Sendable, Hashable, CaseIterable, Codable {
+    case jobRead = "job:read"
+    case jobWrite = "job:write"
+    case jobExecute = "job:execute"
+    case jobAdmin = "job:admin"
+    case taskRead = "task:read"
+    case taskWrite = "task:write"
+    case taskAdmin = "task:admin"
+    case clusterRead = "cluster:read"
+    case clusterAdmin = "cluster:admin"
+
+    /// The scopes this one grants, itself included.
+    public var implied: Set<Scope> {
+        switch self {
+        case .jobRead: [.jobRead]
+        case .jobWrite: [.jobWrite, .jobRead]
+        case .jobExecute: [.jobExecute, .jobRead]
+        case .jobAdmin: [.jobAdmin, .jobWrite, .jobExecute, .jobRead]
+        case .taskRead: [.taskRead]
+        case .taskWrite: [.taskWrite, .taskRead]
+        case .taskAdmin: [.taskAdmin, .taskWrite, .taskRead]
+        case .clusterRead: [.clusterRead]
+        case .clusterAdmin: [.clusterAdmin, .clusterRead]
+        }
+    }
+
+    /// Every scope granted by `scopes`, implications applied.
+    public static func effective(_ scopes: some Sequence<Scope>) -> Set<Scope> {
+        scopes.reduce(into: Set<Scope>()) { $0.formUnion($1.implied) }
+    }
+
+    /// Parses a scope name, or throws `VALIDATION_ERROR` listing the known ones.
+    public static func parse(_ name: String, field: String = "scopes") throws(DocketError) -> Scope {
+        guard let scope = Scope(rawValue: name) else {
+            throw .validation(field: field, "unknown scope \"\(name)\"; known: "
+                + Scope.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return scope
+    }
+}

@@ -1,0 +1,21 @@
+import DocketCore
+import Foundation
+import Logging
+
+/// Which database a command or server uses: the URL it was given, or else its data folder's embedded server.
+public enum DatabaseTarget {
+    /// Resolves `--database-url` / `DOCKET_DATABASE_URL`, falling back to the embedded server of `--data-dir` /
+    /// `DOCKET_DATA_DIR` / `.docket`, which is started when it is not running.
+    public static func resolve(
+        databaseURL: String?,
+        dataDirectory: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        logger: Logger
+    ) async throws -> DatabaseEndpoint {
+        if let url = databaseURL ?? environment["DOCKET_DATABASE_URL"], !url.isEmpty {
+            return try DatabaseEndpoint(url: url)
+        }
+        let folder = dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment)
+        return try await EmbeddedPostgres(dataDirectory: folder).ensureRunning(logger: logger)
+    }
+}
