@@ -4,23 +4,23 @@ import Synchronization
 
 /// Stops the test run's PostgreSQL when the test process ends, however it ends.
 enum TestCleanup {
-    private static let target = Mutex<(server: EmbeddedPostgres, folder: String)?>(nil)
+    private static let target = Mutex<EmbeddedPostgres?>(nil)
 
     /// Arms an `atexit` handler and a watchdog process for `server`.
     static func register(server: EmbeddedPostgres, running: EmbeddedPostgres.Running) {
-        target.withLock { $0 = (server, server.dataDirectory) }
+        target.withLock { $0 = server }
         atexit { TestCleanup.stopNow() }
         startWatchdog(server: server, running: running)
     }
 
     /// Stops the server and removes its folder; runs at normal process exit (failed tests included).
     static func stopNow() {
-        guard let (server, folder) = target.withLock({ current -> (EmbeddedPostgres, String)? in
+        guard let server = target.withLock({ current -> EmbeddedPostgres? in
             defer { current = nil }
             return current
         }) else { return }
-        _ = try? server.stopImmediately()
-        try? FileManager.default.removeItem(atPath: folder)
+        _ = try? server.stopImmediatelyBlocking()
+        server.removeFiles()
     }
 
     /// A shell loop that outlives a crashed test process and then stops the server (pid-checked, so it stops ours).
@@ -31,14 +31,8 @@ enum TestCleanup {
             if [ -f '\(running.dataDirectory)/postmaster.pid' ] && [ "$(head -1 '\(running.dataDirectory)/postmaster.pid')" = '\(running.pid)' ]; then
               kill -QUIT \(running.pid) 2>/dev/null
             fi
-            sleep 1; rm -rf '\(server.dataDirectory)'
+            sleep 1; rm -rf '\(server.dataDirectory)' '\(URL(fileURLWithPath: running.dataDirectory).deletingLastPathComponent().path)'
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
+        try? Command(executable: "/bin/sh", arguments: ["-c", script]).launchDetached()
     }
 }

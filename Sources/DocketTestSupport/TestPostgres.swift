@@ -57,7 +57,7 @@ public actor TestPostgres {
         let server = try EmbeddedPostgres(dataDirectory: folder, serverSettings: [
             "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "300",
         ])
-        let running = try server.start()
+        let running = try await server.start()
         TestCleanup.register(server: server, running: running)
         let endpoint = try await server.ensureRunning(logger: logger)
         let admin = try await endpoint.with(database: "postgres").connect(logger: logger)

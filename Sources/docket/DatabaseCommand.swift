@@ -42,7 +42,7 @@ struct Database: AsyncParsableCommand {
 
         func run() async throws {
             let server = try options.server()
-            let stopped = try server.stop()
+            let stopped = try await server.stop()
             if options.json {
                 try printJSON(["stopped": .bool(stopped), "data_dir": .string(server.dataDirectory)])
             } else {

@@ -9,7 +9,7 @@ enum Main {
     static func main() async {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["DOCKET_LOG_LEVEL"].flatMap(Logger.Level.init) ?? .warning
+            handler.logLevel = ProcessInfo.processInfo.environment["DOCKET_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
             return handler
         }
         do {

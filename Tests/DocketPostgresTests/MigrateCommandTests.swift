@@ -26,7 +26,7 @@ struct MigrateCommandTests {
             let outputs = try await withThrowingTaskGroup(of: Command.Output.self) { group in
                 for _ in 0..<4 {
                     group.addTask {
-                        try Command(executable: binary, arguments: ["migrate", "--database-url", endpoint.url, "--json"]).run()
+                        try await Command(executable: binary, arguments: ["migrate", "--database-url", endpoint.url, "--json"]).runAsync()
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -37,17 +37,17 @@ struct MigrateCommandTests {
             let applying = outputs.filter { $0.text.contains("\"applied\":[1") }
             #expect(applying.count == 1, "exactly one process applies the migrations: \(outputs.map(\.text))")
 
-            let status = try Command(executable: binary, arguments: ["migrate", "status", "--database-url", endpoint.url]).run()
+            let status = try await Command(executable: binary, arguments: ["migrate", "status", "--database-url", endpoint.url]).runAsync()
             #expect(status.status == 0)
             #expect(status.text.contains("is at version \(MigrationCatalog.latestVersion); 0 pending"))
         }
     }
 
-    @Test func usageErrorsExitTwoAndRefusalsExitOne() throws {
+    @Test func usageErrorsExitTwoAndRefusalsExitOne() async throws {
         let binary = try docket
-        let usage = try Command(executable: binary, arguments: ["migrate", "--no-such-flag"]).run()
+        let usage = try await Command(executable: binary, arguments: ["migrate", "--no-such-flag"]).runAsync()
         #expect(usage.status == 2)
-        let refused = try Command(executable: binary, arguments: ["migrate", "--database-url", "mysql://nope"]).run()
+        let refused = try await Command(executable: binary, arguments: ["migrate", "--database-url", "mysql://nope"]).runAsync()
         #expect(refused.status == 1)
         #expect(refused.text.contains("VALIDATION_ERROR"))
     }

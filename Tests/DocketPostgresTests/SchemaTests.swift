@@ -127,10 +127,10 @@ struct SchemaTests {
             let psql = try PostgresBinaries.locate().path("psql")
             let client = FileManager.default.isExecutableFile(atPath: psql) ? psql : "/usr/bin/psql"
             let (folder, port) = endpoint.address.socketFolderAndPort
-            let output = try Command(executable: client, arguments: [
+            let output = try await Command(executable: client, arguments: [
                 "-X", "-A", "-t", "-h", folder, "-p", port, "-U", endpoint.username, "-d", endpoint.database,
                 "-c", "SELECT tablename FROM pg_tables WHERE schemaname = 'docket' ORDER BY 1",
-            ]).check("psql")
+            ]).runAsync().text
             let tables = output.split(separator: "\n").map(String.init)
             #expect(tables == ["api_keys", "budgets", "events", "instances", "job_runs", "job_tasks", "jobs",
                                "leadership", "schema_migrations", "task_dependencies", "tasks"])

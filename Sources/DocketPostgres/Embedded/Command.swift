@@ -1,45 +1,55 @@
 import DocketCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a local program to completion and captures what it printed.
-struct Command: Sendable {
-    var executable: String
-    var arguments: [String]
+///
+/// Spawns with `posix_spawn` and reaps with `waitpid` (Foundation's `Process.waitUntilExit` was seen to miss the exit
+/// of children launched from several threads at once and hang). `runDetached()` work off the concurrency pool.
+public struct Command: Sendable {
+    public var executable: String
+    public var arguments: [String]
     /// When set, the program runs as this user through `runuser` (we are root and PostgreSQL refuses root).
-    var user: String?
+    public var user: String?
 
-    struct Output: Sendable {
-        var status: Int32
-        var text: String
+    public init(executable: String, arguments: [String], user: String? = nil) {
+        self.executable = executable
+        self.arguments = arguments
+        self.user = user
     }
 
-    /// Runs the program, returning its exit status and combined output.
-    func run() throws -> Output {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: Command.runuser)
-            process.arguments = ["-u", user, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+    public struct Output: Sendable {
+        public var status: Int32
+        public var text: String
+    }
+
+    private var argv: [String] {
+        if let user { return [Command.runuser, "-u", user, "--", executable] + arguments }
+        return [executable] + arguments
+    }
+
+    /// Runs the program, returning its exit status (128 + signal when killed) and its combined output.
+    public func run() throws -> Output {
+        let pid = try spawn(captureOutput: true)
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = read(pid.readEnd, &buffer, buffer.count)
+            if count > 0 {
+                output.append(buffer, count: count)
+            } else if count == 0 || errno != EINTR {
+                break
+            }
         }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw DocketError(.unavailable, "cannot run \(executable): \(error.localizedDescription)")
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, text: String(decoding: data, as: UTF8.self))
+        close(pid.readEnd)
+        return Output(status: Command.wait(pid.pid), text: String(decoding: output, as: UTF8.self))
     }
 
     /// Runs the program and throws `UNAVAILABLE` with its output when it fails.
     @discardableResult
-    func check(_ what: String) throws -> String {
+    public func check(_ what: String) throws -> String {
         let output = try run()
         guard output.status == 0 else {
             throw DocketError(.unavailable, "\(what) failed (exit \(output.status)): \(output.text.trimmingWhitespace())")
@@ -47,6 +57,69 @@ struct Command: Sendable {
         return output.text
     }
 
+    /// Starts the program with no input or output and does not wait for it (it may outlive us).
+    public func launchDetached() throws {
+        _ = try spawn(captureOutput: false)
+    }
+
+    /// `run()` on a thread of its own, so waiting for the program does not hold a concurrency-pool thread.
+    public func runAsync() async throws -> Output {
+        try await offloaded { try self.run() }
+    }
+
+    private func spawn(captureOutput: Bool) throws -> (pid: pid_t, readEnd: Int32) {
+        var fds: [Int32] = [-1, -1]
+        if captureOutput {
+            guard pipe(&fds) == 0 else {
+                throw DocketError(.unavailable, "cannot create a pipe: \(String(cString: strerror(errno)))")
+            }
+            // Close-on-exec, so no other child (a server started meanwhile) inherits the pipe and holds it open.
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if captureOutput {
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        if captureOutput { close(fds[1]) }
+        guard result == 0 else {
+            if captureOutput { close(fds[0]) }
+            throw DocketError(.unavailable, "cannot run \(argv[0]): \(String(cString: strerror(result)))")
+        }
+        return (pid, fds[0])
+    }
+
+    private static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { return -1 }
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
     static let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
-        .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "runuser"
+        .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/runuser"
+}
+
+/// Runs blocking work (waiting for a child process, a file lock) on a thread of its own, off the concurrency pool,
+/// so that a pool of two threads cannot be starved by it.
+public func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result { try work() })
+        }
+        thread.start()
+    }
 }

@@ -6,7 +6,7 @@ import PostgresNIO
 extension EmbeddedPostgres {
     /// Starts the server when needed, checks it is this folder's own, and makes sure the `docket` database exists.
     public func ensureRunning(logger: Logger) async throws -> DatabaseEndpoint {
-        let running = try start()
+        let running = try await start()
         let endpoint = running.endpoint
         try await endpoint.with(database: "postgres").withConnection(logger: logger) { connection in
             try await Self.verify(connection, running: running, logger: logger)

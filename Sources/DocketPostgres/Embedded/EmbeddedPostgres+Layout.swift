@@ -68,3 +68,13 @@ extension EmbeddedPostgres {
         return String(hash, radix: 16)
     }
 }
+
+extension EmbeddedPostgres {
+    /// Deletes the data folder and the server's files wherever they are (the server must be stopped).
+    public func removeFiles() {
+        if let layout = try? existingLayout(), !layout.root.hasPrefix(dataDirectory + "/") {
+            try? FileManager.default.removeItem(atPath: layout.root)
+        }
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+}

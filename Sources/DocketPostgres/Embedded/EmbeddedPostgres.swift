@@ -67,7 +67,18 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Initialises the server on first use and starts it unless it runs; returns how to reach it.
-    public func start() throws -> Running {
+    public func start() async throws -> Running {
+        try await offloaded { try self.startBlocking() }
+    }
+
+    /// Stops the server if it runs (fast shutdown: sessions are ended, nothing is lost); returns whether it ran.
+    @discardableResult
+    public func stop() async throws -> Bool {
+        try await offloaded { try self.stopBlocking() }
+    }
+
+    /// `start()`, blocking the calling thread.
+    public func startBlocking() throws -> Running {
         try prepareDataDirectory()
         return try FileLock(path: dataDirectory + "/postgres.lock").withLock {
             let layout = try resolveLayout()
@@ -79,9 +90,9 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
-    /// Stops the server if it runs (fast shutdown: sessions are ended, nothing is lost); returns whether it ran.
+    /// `stop()`, blocking the calling thread.
     @discardableResult
-    public func stop() throws -> Bool {
+    public func stopBlocking() throws -> Bool {
         guard FileManager.default.fileExists(atPath: dataDirectory) else { return false }
         return try FileLock(path: dataDirectory + "/postgres.lock").withLock {
             guard let layout = try existingLayout(), running(layout) != nil else { return false }
@@ -94,9 +105,11 @@ public struct EmbeddedPostgres: Sendable {
     // MARK: - Steps
 
     private func prepareDataDirectory() throws {
+        // As root, the folder must be traversable (not listable) by the server's user to reach its own files inside.
+        let mode = serverUser == nil ? 0o700 : 0o711
         do {
             try FileManager.default.createDirectory(
-                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: mode])
         } catch {
             throw DocketError(.unavailable, "cannot create data folder \(dataDirectory): \(error.localizedDescription)")
         }
@@ -160,7 +173,13 @@ public struct EmbeddedPostgres: Sendable {
 extension EmbeddedPostgres {
     /// Stops the server at once without a checkpoint (for throwaway test servers); returns whether it ran.
     @discardableResult
-    public func stopImmediately() throws -> Bool {
+    public func stopImmediately() async throws -> Bool {
+        try await offloaded { try self.stopImmediatelyBlocking() }
+    }
+
+    /// `stopImmediately()`, blocking the calling thread (for `atexit`).
+    @discardableResult
+    public func stopImmediatelyBlocking() throws -> Bool {
         guard let layout = try existingLayout(), running(layout) != nil else { return false }
         try serverCommand("pg_ctl", ["stop", "-D", layout.pgdata, "-m", "immediate", "-w", "-t", "30"])
             .check("stopping PostgreSQL in \(layout.pgdata)")
