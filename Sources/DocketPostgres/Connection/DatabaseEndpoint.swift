@@ -39,10 +39,9 @@ public struct DatabaseEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// The endpoint without its password, for logs and messages.
     public var description: String {
-        switch address {
-        case .tcp(let host, let port): "postgres://\(username)@\(host):\(port)/\(database)"
-        case .socket(let path): "postgres://\(username)@/\(database)?host=\(path)"
-        }
+        var redacted = self
+        redacted.password = nil
+        return redacted.url
     }
 
     /// A `psql` command line that reaches this database.
