@@ -40,6 +40,18 @@ let package = Package(
             plugins: ["EmbedMigrations"]
         ),
 
+        // The services the protocol, the CLI and the sweeps call: jobs (and, later, tasks).
+        .target(
+            name: "DocketServices",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The admin CLI.
         .executableTarget(
             name: "docket",
@@ -74,6 +86,18 @@ let package = Package(
             dependencies: [
                 "DocketCore",
                 "DocketPostgres",
+                "DocketTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DocketServicesTests",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                "DocketServices",
                 "DocketTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -84,3 +84,18 @@ public func withTestDatabase<T: Sendable>(
         throw error
     }
 }
+
+/// Runs `body` with a pool on a fresh migrated database of its own (the pool runs for the body's duration).
+public func withTestDatabaseClient<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
+    try await withTestDatabase { endpoint in
+        let logger = Logger(label: "docket.test")
+        var configuration = endpoint.clientConfiguration
+        configuration.options.maximumConnections = 20
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(Database(client: client, logger: logger))
+        }
+    }
+}

@@ -19,7 +19,7 @@ struct AuthorizerTests {
     /// The whole matrix: every scope held alone against every operation.
     @Test(arguments: Scope.allCases)
     func scopeMatrix(_ held: Scope) {
-        for operation in Operation.allCases {
+        for operation in ServiceOperation.allCases {
             let expected = held.implied.contains(operation.requiredScope)
             #expect(Authorizer.allows(actor([held]), operation, tenant: "a") == expected, "\(held) → \(operation)")
         }
@@ -31,7 +31,7 @@ struct AuthorizerTests {
         #expect(Authorizer.allows(actor([.jobWrite]), .jobGet, tenant: "a"))
         #expect(!Authorizer.allows(actor([.jobExecute]), .jobDelete, tenant: "a"))
         #expect(Authorizer.allows(actor([.jobExecute]), .jobClaim, tenant: "a"))
-        for operation in Operation.allCases where operation.rawValue.hasPrefix("job.") {
+        for operation in ServiceOperation.allCases where operation.rawValue.hasPrefix("job.") {
             #expect(Authorizer.allows(actor([.jobAdmin]), operation, tenant: "a"))
         }
         #expect(!Authorizer.allows(actor([.jobAdmin, .taskAdmin]), .budgetSet))
@@ -58,7 +58,7 @@ struct AuthorizerTests {
 
     @Test func taskOwnerRights() {
         let owner = actor([.taskRead], id: "u1")
-        for operation in [Operation.taskUpdate, .taskStart, .taskComplete, .taskCancel] {
+        for operation in [ServiceOperation.taskUpdate, .taskStart, .taskComplete, .taskCancel] {
             #expect(Authorizer.allows(owner, operation, tenant: "a", owner: "u1"))
             #expect(!Authorizer.allows(owner, operation, tenant: "a", owner: "u2"))
         }

@@ -5,7 +5,7 @@ public enum Authorizer {
     /// Pass `tenant: nil` for operations not bound to one resource (the tenant then comes from `Principal.tenant(for:)`).
     public static func check(
         _ actor: Principal,
-        _ operation: Operation,
+        _ operation: ServiceOperation,
         tenant: String? = nil,
         owner: String? = nil
     ) throws(DocketError) {
@@ -26,7 +26,7 @@ public enum Authorizer {
     }
 
     /// Whether the check passes, for filtering (event delivery, listings).
-    public static func allows(_ actor: Principal, _ operation: Operation, tenant: String? = nil, owner: String? = nil) -> Bool {
+    public static func allows(_ actor: Principal, _ operation: ServiceOperation, tenant: String? = nil, owner: String? = nil) -> Bool {
         do { try check(actor, operation, tenant: tenant, owner: owner); return true } catch { return false }
     }
 

@@ -1,5 +1,5 @@
 /// Every operation of the service API, by wire name, with the scope it needs (SPEC 2.1, 3.3).
-public enum Operation: String, Sendable, Hashable, CaseIterable, Codable {
+public enum ServiceOperation: String, Sendable, Hashable, CaseIterable, Codable {
     case jobCreate = "job.create", jobGet = "job.get", jobUpdate = "job.update", jobDelete = "job.delete"
     case jobList = "job.list", jobSchedule = "job.schedule", jobStart = "job.start", jobComplete = "job.complete"
     case jobFail = "job.fail", jobCancel = "job.cancel", jobRetry = "job.retry", jobPause = "job.pause"

@@ -1,0 +1,84 @@
+import DocketCore
+import Logging
+import PostgresNIO
+
+/// The pool and the transaction discipline every service uses.
+///
+/// A transaction that fails with a serialization failure or deadlock is run again (up to `maxAttempts`), as Oban's
+/// error classification does; a lost or refused connection becomes `UNAVAILABLE`; a `DocketError` thrown by the body
+/// rolls back and reaches the caller as it was thrown.
+public struct Database: Sendable {
+    public let client: PostgresClient
+    public let logger: Logger
+    public var maxAttempts = 3
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Runs `body` in one transaction on a pooled connection.
+    public func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withConnection { connection in
+                    try await connection.inTransaction(logger: logger) { try await body($0) }
+                }
+            } catch let error as DocketError {
+                throw error
+            } catch {
+                if Self.isRetryable(error), attempt < maxAttempts {
+                    attempt += 1
+                    continue
+                }
+                throw Self.classify(error)
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection without a transaction (reads).
+    public func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { try await body($0) }
+        } catch let error as DocketError {
+            throw error
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    /// Serialization failures and deadlocks: safe to run the whole transaction again.
+    static func isRetryable(_ error: any Error) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state == "40001" || state == "40P01"
+    }
+
+    /// Maps a driver error to the protocol's codes: connection trouble is `UNAVAILABLE`, anything else `INTERNAL`.
+    public static func classify(_ error: any Error) -> DocketError {
+        if let error = error as? DocketError { return error }
+        if let error = error as? PSQLError {
+            if let state = error.serverInfo?[.sqlState] {
+                // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now; 53: resources.
+                if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
+                    return DocketError(.unavailable, "database unavailable: \(DatabaseEndpoint.reason(error))")
+                }
+                var details: [String: JSONValue] = ["sql_state": .string(state)]
+                if let constraint = error.serverInfo?[.constraintName] { details["constraint"] = .string(constraint) }
+                return DocketError(.internal, "database error \(state): \(DatabaseEndpoint.reason(error))", details: details)
+            }
+            return DocketError(.unavailable, "database unavailable: \(String(reflecting: error.code))")
+        }
+        if error is CancellationError { return DocketError(.unavailable, "request cancelled") }
+        return DocketError(.unavailable, "database unavailable: \(error)")
+    }
+
+    /// The constraint a unique or foreign-key violation names, if `error` is one.
+    public static func violatedConstraint(_ error: any Error, state: String) -> String? {
+        let classified = classify(error)
+        guard classified.details["sql_state"] == .string(state), case .string(let name)? = classified.details["constraint"] else {
+            return nil
+        }
+        return name
+    }
+}

@@ -1,0 +1,63 @@
+import DocketCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Statements on `docket.job_tasks`, the links between jobs and tasks.
+public struct JobTaskQueries: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    public init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Links a task to a job, or updates the link's role and metadata; false when the task is not in the tenant.
+    public func link(job: UUID, task: UUID, tenant: String, relationship: String, metadata: [String: JSONValue]) async throws -> Bool {
+        let rows = try await connection.query("""
+            INSERT INTO docket.job_tasks (job_id, task_id, tenant_id, relationship_type, metadata)
+            SELECT \(job), id, tenant_id, \(relationship), \(JSONValue.object(metadata))
+            FROM docket.tasks WHERE id = \(task) AND tenant_id = \(tenant)
+            ON CONFLICT (job_id, task_id) DO UPDATE
+                SET relationship_type = EXCLUDED.relationship_type, metadata = EXCLUDED.metadata
+            RETURNING task_id
+            """, logger: logger).collect()
+        return !rows.isEmpty
+    }
+
+    /// Removes a link; false when there was none.
+    public func unlink(job: UUID, task: UUID) async throws -> Bool {
+        let rows = try await connection.query(
+            "DELETE FROM docket.job_tasks WHERE job_id = \(job) AND task_id = \(task) RETURNING task_id",
+            logger: logger).collect()
+        return !rows.isEmpty
+    }
+
+    /// The tasks linked to a job, with each link's role.
+    public func linked(job: UUID) async throws -> [JSONValue] {
+        let rows = try await connection.query("""
+            SELECT l.task_id, l.relationship_type, l.metadata, t.title, t.status, l.created_at
+            FROM docket.job_tasks l JOIN docket.tasks t ON t.id = l.task_id
+            WHERE l.job_id = \(job) ORDER BY l.created_at, l.task_id
+            """, logger: logger).collect()
+        return try rows.map { row in
+            let (task, relationship, metadata, title, status, at) =
+                try row.decode((UUID, String, JSONValue, String, String, Date).self)
+            return .object([
+                "task_id": .string(task.uuidString.lowercased()), "relationship_type": .string(relationship),
+                "metadata": metadata, "title": .string(title), "status": .string(status),
+                "linked_at": .string(WireTime.format(at)),
+            ])
+        }
+    }
+
+    /// Linked tasks of `relationship` that are not completed (the gates of start and complete).
+    public func openTasks(job: UUID, relationship: String) async throws -> [UUID] {
+        try await connection.query("""
+            SELECT l.task_id FROM docket.job_tasks l JOIN docket.tasks t ON t.id = l.task_id
+            WHERE l.job_id = \(job) AND l.relationship_type = \(relationship) AND t.status <> 'completed'
+            ORDER BY l.task_id
+            """, logger: logger).collect().map { try $0.decode(UUID.self) }
+    }
+}

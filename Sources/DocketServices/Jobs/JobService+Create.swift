@@ -1,0 +1,112 @@
+import DocketCore
+import DocketPostgres
+import Foundation
+import PostgresNIO
+
+extension JobService {
+    static let createFields = JobInput.settableFields.union(["tenant_id", "schedule", "idempotency_key"])
+    static let updateFields = JobInput.settableFields.union(["tenant_id", "job_id", "expected_version"])
+
+    /// `job.create`: a draft job, or a scheduled one when given a `schedule`; an `idempotency_key` seen before in the
+    /// tenant returns the first job instead of a second one.
+    public func create(_ args: Arguments, by actor: Principal) async throws -> Job {
+        try args.refuseUnknown(Self.createFields)
+        let tenant = try actor.tenant(for: try args.optionalString("tenant_id", maxLength: 200))
+        try Authorizer.check(actor, .jobCreate, tenant: tenant)
+        let input = try JobInput(args)
+        guard let name = input.name else { throw DocketError.validation(field: "name", "is required") }
+        let idempotencyKey = try args.optionalString("idempotency_key", maxLength: 200)
+        let now = clock()
+        var job = Job(id: UUID(), tenantId: tenant, name: name, createdBy: actor.id, now: now)
+        input.apply(to: &job)
+        job.idempotencyKey = idempotencyKey
+        if let scheduleJSON = args.fields["schedule"], scheduleJSON != .null {
+            let schedule = try Schedule(json: scheduleJSON)
+            guard let first = schedule.firstSlot(createdAt: now) else {
+                throw DocketError.schedule(field: "schedule", "has no slot left to fire")
+            }
+            job.schedule = schedule.json
+            job.status = .scheduled
+            job.nextRunAt = first
+        }
+        let created = job
+        do {
+            return try await database.transaction { connection in
+                let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
+                if let idempotencyKey, let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: idempotencyKey) {
+                    return existing
+                }
+                try await tx.jobs.insert(created)
+                var events = [EventDraft.job(.jobCreated, created, actor: actor.id, data: ["name": .string(created.name)])]
+                if created.status == .scheduled {
+                    events.append(.job(.jobScheduled, created, actor: actor.id,
+                                       data: ["next_run_at": created.nextRunAt.wire]))
+                }
+                try await tx.events.append(events)
+                return created
+            }
+        } catch let error where Database.violatedConstraint(error, state: "23505") == "jobs_idempotency_key" {
+            // A concurrent create with the same key won the race: return its job.
+            let existing = try await database.read { connection in
+                try await JobQueries(connection, logger: logger).find(tenant: tenant, idempotencyKey: idempotencyKey ?? "")
+            }
+            guard let existing else { throw DocketError(.internal, "idempotent create lost its job") }
+            return existing
+        }
+    }
+
+    /// `job.update`: the mutable fields only, optionally guarded by `expected_version`.
+    public func update(_ id: UUID, _ args: Arguments, by actor: Principal) async throws -> Job {
+        try args.refuseUnknown(Self.updateFields)
+        let input = try JobInput(args)
+        let expected = try args.optionalInt("expected_version", range: 1...Int(Int32.max)).map(Int64.init)
+        return try await change(id, by: actor, .jobUpdate, expectedVersion: expected) { job, tx in
+            input.apply(to: &job)
+            return [.job(.jobUpdated, job, actor: tx.actor.id,
+                         data: ["fields": .array(input.changedFields.map(JSONValue.string))])]
+        }
+    }
+
+    /// `job.delete`: refused while the job runs or is paused; its tasks keep living, unlinked.
+    public func delete(_ id: UUID, by actor: Principal) async throws {
+        try Authorizer.check(actor, .jobDelete)
+        let now = clock()
+        try await database.transaction { connection in
+            let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
+            guard let job = try await tx.jobs.find(id, lock: true) else { throw Self.notFound(id) }
+            try Authorizer.check(actor, .jobDelete, tenant: job.tenantId)
+            guard job.status != .running, job.status != .paused else {
+                throw DocketError(.invalidTransition,
+                    "job \(job.idText) is \(job.status.rawValue); cancel it before deleting it",
+                    details: ["job_id": .string(job.idText), "from": .string(job.status.rawValue)])
+            }
+            try await tx.jobs.delete(id)
+            try await tx.events.append([.job(.jobDeleted, job, actor: actor.id, data: ["name": .string(job.name)])])
+        }
+    }
+
+    /// `job.schedule`: gives a draft (or re-plans a scheduled) job its schedule and next run.
+    public func schedule(_ id: UUID, schedule scheduleJSON: JSONValue, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        let schedule = try Schedule(json: scheduleJSON)
+        return try await change(id, by: actor, .jobSchedule, expectedVersion: expectedVersion) { job, tx in
+            guard let first = schedule.firstSlot(createdAt: tx.now) else {
+                throw DocketError.schedule(field: "schedule", "has no slot left to fire")
+            }
+            let from = job.status
+            if from != .scheduled { try job.move(to: .scheduled, via: "job.schedule", now: tx.now) }
+            job.schedule = schedule.json
+            job.nextRunAt = first
+            let data: [String: JSONValue] = ["next_run_at": first.wireValue]
+            if from == .scheduled { return [.job(.jobScheduled, job, actor: tx.actor.id, data: data)] }
+            return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: data)
+        }
+    }
+}
+
+extension Optional where Wrapped == Date {
+    var wire: JSONValue { map { .string(WireTime.format($0)) } ?? .null }
+}
+
+extension Date {
+    var wireValue: JSONValue { .string(WireTime.format(self)) }
+}

@@ -1,0 +1,202 @@
+import DocketCore
+import DocketPostgres
+import Foundation
+
+extension JobService {
+    /// `job.start`: draft or scheduled → running, opening a run; gated by prerequisite tasks and the budget.
+    public func start(_ id: UUID, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobStart, expectedVersion: expectedVersion) { job, tx in
+            try await beginOccurrence(&job, tx, worker: nil)
+        }
+    }
+
+    /// Moves a draft or due scheduled job to running: gates, a new occurrence's run, and the events.
+    func beginOccurrence(_ job: inout Job, _ tx: JobTransaction, worker: String?) async throws -> [EventDraft] {
+        let from = job.status
+        try job.move(to: .running, via: "job.start", now: tx.now)
+        try await checkGates(job, tx)
+        let slot = job.nextRunAt ?? tx.now
+        job.runCount += 1
+        job.attempt = 1
+        job.currentSlot = slot
+        job.nextRunAt = nil
+        job.beginRunning(now: tx.now)
+        var run = JobRun(jobId: job.id, tenantId: job.tenantId, runNumber: job.runCount, attempt: 1,
+                         scheduledFor: slot, startedAt: tx.now)
+        run.instanceId = configuration.instanceId
+        run.claimedBy = worker
+        guard try await tx.runs.open(run) else {
+            throw DocketError(.invalidTransition, "job \(job.idText): the slot \(WireTime.format(slot)) has already run")
+        }
+        return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(1)])
+    }
+
+    /// Prerequisite tasks must be completed, and the tenant's budget must admit the job's cost.
+    func checkGates(_ job: Job, _ tx: JobTransaction) async throws {
+        let open = try await tx.links.openTasks(job: job.id, relationship: "prerequisite")
+        if !open.isEmpty {
+            throw DocketError(.dependencyError,
+                "job \(job.idText) cannot start: prerequisite task(s) not completed: "
+                    + open.map { $0.uuidString.lowercased() }.joined(separator: ", "),
+                details: ["job_id": .string(job.idText), "tasks": .array(open.map { .string($0.uuidString.lowercased()) })])
+        }
+        guard let budget = try await tx.budgets.find(tenant: job.tenantId, lock: true) else { return }
+        let spent = try await tx.jobs.spend(tenant: job.tenantId, since: budget.periodStart(now: tx.now), excluding: job.id)
+        try budget.admit(spent: spent, cost: job.actualCost ?? job.estimatedCost ?? .zero, jobId: job.idText)
+    }
+
+    /// `job.complete`: running → succeeded (or failed when `success` is false), closing the run.
+    public func complete(_ id: UUID, _ outcome: JobOutcome, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        guard outcome.success else {
+            return try await fail(id, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage ?? outcome.resultSummary,
+                                  actualCost: outcome.actualCost, output: outcome.output, expectedVersion: expectedVersion, by: actor)
+        }
+        return try await change(id, by: actor, .jobComplete, expectedVersion: expectedVersion) { job, tx in
+            let from = job.status
+            try job.move(to: .succeeded, via: "job.complete", now: tx.now)
+            let open = try await tx.links.openTasks(job: job.id, relationship: "primary")
+            if !open.isEmpty {
+                throw DocketError(.dependencyError,
+                    "job \(job.idText) cannot succeed: primary task(s) not completed: "
+                        + open.map { $0.uuidString.lowercased() }.joined(separator: ", "),
+                    details: ["job_id": .string(job.idText), "tasks": .array(open.map { .string($0.uuidString.lowercased()) })])
+            }
+            job.resultSummary = outcome.resultSummary ?? job.resultSummary
+            job.output = outcome.output ?? job.output
+            job.addCost(outcome.actualCost)
+            job.endRunning(now: tx.now, retryDelay: nil)
+            try await tx.runs.close(job: job.id, status: .succeeded, at: tx.now, actualCost: outcome.actualCost,
+                                    resultSummary: outcome.resultSummary)
+            return EventDraft.jobTransition(job, from: from, actor: tx.actor.id,
+                                            data: ["result_summary": job.resultSummary.wireString])
+        }
+    }
+
+    /// `job.fail`: running → failed, closing the run; with a retry policy that allows more, `retry_at` is set.
+    public func fail(
+        _ id: UUID, errorCode: String?, errorMessage: String?, actualCost: Money? = nil, output: JSONValue? = nil,
+        expectedVersion: Int64? = nil, by actor: Principal
+    ) async throws -> Job {
+        try await change(id, by: actor, .jobFail, expectedVersion: expectedVersion) { job, tx in
+            let from = job.status
+            try job.move(to: .failed, via: "job.fail", now: tx.now)
+            job.errorCode = errorCode ?? "FAILED"
+            job.errorMessage = errorMessage
+            job.output = output ?? job.output
+            job.addCost(actualCost)
+            var random = SystemRandomNumberGenerator()
+            job.endRunning(now: tx.now, retryDelay: job.retryDelay(using: &random))
+            try await tx.runs.close(job: job.id, status: .failed, at: tx.now, errorCode: job.errorCode,
+                                    errorMessage: errorMessage, actualCost: actualCost)
+            return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: [
+                "error_code": job.errorCode.wireString, "error_message": errorMessage.wireString,
+                "retry_at": job.retryAt.wire,
+            ])
+        }
+    }
+
+    /// `job.cancel`: ends the job now, or — graceful on a running job — asks its worker to stop (`cancel_requested`).
+    public func cancel(_ id: UUID, reason: String?, mode: StopMode = .graceful, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobCancel, expectedVersion: expectedVersion) { job, tx in
+            if mode == .graceful, job.status == .running {
+                guard !job.isCancelRequested else { return [] }
+                job.cancelRequested = .object(["mode": .string("graceful"), "reason": reason.wireString,
+                                               "requested_at": tx.now.wireValue])
+                job.cancelDeadlineAt = tx.now.addingTimeInterval(configuration.cancelGraceSeconds)
+                return [.job(.jobCancelRequested, job, actor: tx.actor.id,
+                             data: ["reason": reason.wireString, "grace_until": job.cancelDeadlineAt.wire])]
+            }
+            let from = job.status
+            try job.move(to: .cancelled, via: "job.cancel", now: tx.now)
+            job.errorMessage = reason ?? job.errorMessage
+            if from == .running || from == .paused {
+                job.endRunning(now: tx.now, retryDelay: nil)
+                try await tx.runs.close(job: job.id, status: .cancelled, at: tx.now, errorMessage: reason)
+            } else {
+                job.retryAt = nil
+                job.nextRunAt = nil
+                job.finishedAt = tx.now
+            }
+            return EventDraft.jobTransition(job, from: from, actor: tx.actor.id,
+                                            data: ["reason": reason.wireString, "mode": .string(mode.rawValue)])
+        }
+    }
+
+    /// `job.retry`: a failed, succeeded or cancelled job runs again as the next attempt of its occurrence.
+    public func retry(_ id: UUID, expectedVersion: Int64? = nil, by actor: Principal, operation: String = "job.retry") async throws -> Job {
+        try await change(id, by: actor, .jobRetry, expectedVersion: expectedVersion) { job, tx in
+            let from = job.status
+            try job.move(to: .running, via: operation, now: tx.now)
+            try await checkGates(job, tx)
+            job.attempt += 1
+            if job.runCount == 0 { job.runCount = 1 }
+            let slot = job.currentSlot ?? job.startedAt ?? tx.now
+            job.currentSlot = slot
+            job.beginRunning(now: tx.now)
+            var run = JobRun(jobId: job.id, tenantId: job.tenantId, runNumber: job.runCount, attempt: job.attempt,
+                             scheduledFor: slot, startedAt: tx.now)
+            run.instanceId = configuration.instanceId
+            guard try await tx.runs.open(run) else {
+                throw DocketError(.invalidTransition, "job \(job.idText): attempt \(job.attempt) has already run")
+            }
+            var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(Double(job.attempt))])
+            events.append(.job(.jobRetried, job, actor: tx.actor.id, data: ["attempt": .number(Double(job.attempt))]))
+            return events
+        }
+    }
+
+    /// `job.pause`: graceful asks the worker to pause at its next checkpoint; hard moves running → paused now.
+    public func pause(_ id: UUID, mode: StopMode = .graceful, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobPause, expectedVersion: expectedVersion) { job, tx in
+            if mode == .graceful, job.status == .running {
+                guard !job.pauseRequested else { return [] }
+                job.pauseRequested = true
+                return [.job(.jobUpdated, job, actor: tx.actor.id, data: ["pause_requested": .bool(true)])]
+            }
+            let from = job.status
+            try job.move(to: .paused, via: "job.pause", now: tx.now)
+            job.pauseRequested = false
+            job.leaseExpiresAt = nil
+            job.claimedBy = nil
+            job.deadlineAt = nil
+            return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["mode": .string(mode.rawValue)])
+        }
+    }
+
+    /// `job.resume`: paused → running; the worker continues from `checkpoint_data`.
+    public func resume(_ id: UUID, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobResume, expectedVersion: expectedVersion) { job, tx in
+            let from = job.status
+            try job.move(to: .running, via: "job.resume", now: tx.now)
+            job.deadlineAt = job.timeoutSeconds.map { tx.now.addingTimeInterval(Double($0)) }
+            var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id)
+            events.removeAll { $0.topic == .jobStarted }
+            events.append(.job(.jobResumed, job, actor: tx.actor.id, data: ["checkpoint": job.checkpointData ?? .null]))
+            return events
+        }
+    }
+}
+
+/// The arguments of `job.complete`.
+public struct JobOutcome: Sendable, Hashable {
+    public var success: Bool
+    public var resultSummary: String?
+    public var actualCost: Money?
+    public var output: JSONValue?
+    public var errorCode: String?
+    public var errorMessage: String?
+
+    public init(success: Bool = true, resultSummary: String? = nil, actualCost: Money? = nil, output: JSONValue? = nil,
+                errorCode: String? = nil, errorMessage: String? = nil) {
+        self.success = success
+        self.resultSummary = resultSummary
+        self.actualCost = actualCost
+        self.output = output
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+    }
+}
+
+extension Optional where Wrapped == String {
+    var wireString: JSONValue { map(JSONValue.string) ?? .null }
+}

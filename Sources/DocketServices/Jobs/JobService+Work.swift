@@ -1,0 +1,154 @@
+import DocketCore
+import DocketPostgres
+import Foundation
+
+extension JobService {
+    /// `job.claim`: atomically takes up to `limit` due jobs for a worker, highest priority first, and leases them.
+    ///
+    /// Due means scheduled with `next_run_at <= now`, or started by the scheduler and held by no worker. Rows other
+    /// claimers hold are skipped (`FOR UPDATE SKIP LOCKED`), so concurrent claimers never take the same job. A job
+    /// its gates refuse (budget, prerequisites) is left for later; if every candidate was refused by the budget, the
+    /// claim itself is `BUDGET_EXCEEDED`.
+    public func claim(
+        agent: String? = nil, limit: Int = 1, leaseSeconds: Int? = nil, tenant requested: String? = nil, by actor: Principal
+    ) async throws -> [Job] {
+        try Authorizer.check(actor, .jobClaim)
+        guard (1...PageRequest.maxLimit).contains(limit) else {
+            throw DocketError.validation(field: "limit", "must be between 1 and \(PageRequest.maxLimit), got \(limit)")
+        }
+        let lease = leaseSeconds ?? configuration.defaultLeaseSeconds
+        guard (1...configuration.maxLeaseSeconds).contains(lease) else {
+            throw DocketError.validation(field: "lease_seconds", "must be between 1 and \(configuration.maxLeaseSeconds), got \(lease)")
+        }
+        // A system actor may claim across tenants unless it names one.
+        let tenant: String? = actor.isSystem ? requested : try actor.tenant(for: requested)
+        let worker = agent ?? actor.id
+        let now = clock()
+        return try await database.transaction { connection in
+            let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
+            var claimed: [Job] = []
+            var budgetRefusal: DocketError?
+            for var job in try await tx.jobs.lockDue(tenant: tenant, now: now, limit: limit) {
+                let before = job
+                var events: [EventDraft] = []
+                if job.status == .scheduled {
+                    do {
+                        events = try await beginOccurrence(&job, tx, worker: worker)
+                    } catch let error as DocketError where error.code == .budgetExceeded || error.code == .dependencyError {
+                        if error.code == .budgetExceeded { budgetRefusal = error }
+                        continue
+                    }
+                } else {
+                    try await tx.runs.setClaimedBy(job: job.id, worker: worker)
+                }
+                job.claimedBy = worker
+                job.leaseExpiresAt = now.addingTimeInterval(Double(lease))
+                job.version = before.version + 1
+                job.updatedAt = now
+                try await tx.jobs.update(job)
+                try await tx.events.append(events)
+                claimed.append(job)
+            }
+            if claimed.isEmpty, let budgetRefusal { throw budgetRefusal }
+            return claimed
+        }
+    }
+
+    /// `job.heartbeat`: extends a running job's lease and tells the worker whether to cancel or pause.
+    ///
+    /// A job that is no longer running (paused or cancelled hard meanwhile) is reported, not refused: the answer's
+    /// `status` is how the worker learns it must stop.
+    public func heartbeat(
+        _ id: UUID, executionContext: [String: JSONValue]? = nil, leaseSeconds: Int? = nil, by actor: Principal
+    ) async throws -> HeartbeatReply {
+        let lease = leaseSeconds ?? configuration.defaultLeaseSeconds
+        guard (1...configuration.maxLeaseSeconds).contains(lease) else {
+            throw DocketError.validation(field: "lease_seconds", "must be between 1 and \(configuration.maxLeaseSeconds), got \(lease)")
+        }
+        let job = try await change(id, by: actor, .jobHeartbeat) { job, tx in
+            guard job.status == .running else { return [] }
+            job.leaseExpiresAt = tx.now.addingTimeInterval(Double(lease))
+            if let executionContext { job.executionContext = executionContext }
+            return []
+        }
+        return HeartbeatReply(status: job.status, leaseExpiresAt: job.leaseExpiresAt,
+                              cancelRequested: job.cancelRequested, pauseRequested: job.pauseRequested)
+    }
+
+    /// `job.checkpoint`: saves resumable state `{step_index, step_name, state, execution_context, saved_at}`.
+    public func checkpoint(_ id: UUID, _ checkpoint: Checkpoint, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobCheckpoint) { job, tx in
+            guard job.status == .running || job.status == .paused else {
+                throw DocketError(.invalidTransition,
+                    "job \(job.idText) is \(job.status.rawValue); only a running or paused job takes checkpoints",
+                    details: ["job_id": .string(job.idText), "from": .string(job.status.rawValue)])
+            }
+            job.checkpointData = checkpoint.json(savedAt: tx.now)
+            job.lastCompletedStep = checkpoint.stepIndex
+            if let context = checkpoint.executionContext { job.executionContext = context }
+            return [.job(.jobCheckpointed, job, actor: tx.actor.id, data: [
+                "step_index": .number(Double(checkpoint.stepIndex)), "step_name": checkpoint.stepName.wireString,
+            ])]
+        }
+    }
+
+    /// `job.assign_agent`: hands the job to another agent, appending to its delegation chain.
+    public func assignAgent(_ id: UUID, agent: String, reason: String? = nil, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        guard !agent.isEmpty, agent.count <= 500 else {
+            throw DocketError.validation(field: "agent", "must be 1–500 characters")
+        }
+        return try await change(id, by: actor, .jobAssignAgent, expectedVersion: expectedVersion) { job, tx in
+            let previous = job.assignedAgent
+            job.assign(agent: agent, reason: reason, now: tx.now)
+            return [.job(.jobAgentAssigned, job, actor: tx.actor.id,
+                         data: ["from": previous.wireString, "to": .string(agent), "reason": reason.wireString])]
+        }
+    }
+
+    /// `job.record_metrics`: time to first token and total duration, in nanoseconds.
+    public func recordMetrics(_ id: UUID, ttftNs: Int64?, totalDurationNs: Int64?, by actor: Principal) async throws -> Job {
+        for (field, value) in [("ttft_ns", ttftNs), ("total_duration_ns", totalDurationNs)] where (value ?? 0) < 0 {
+            throw DocketError.validation(field: field, "must not be negative")
+        }
+        return try await change(id, by: actor, .jobRecordMetrics) { job, tx in
+            if let ttftNs { job.ttftNs = ttftNs }
+            if let totalDurationNs { job.totalDurationNs = totalDurationNs }
+            return [.job(.jobUpdated, job, actor: tx.actor.id,
+                         data: ["fields": .array([ttftNs.map { _ in "ttft_ns" }, totalDurationNs.map { _ in "total_duration_ns" }]
+                            .compactMap { $0 }.map(JSONValue.string))])]
+        }
+    }
+}
+
+/// What `job.heartbeat` tells a worker.
+public struct HeartbeatReply: Sendable, Hashable {
+    public var status: JobStatus
+    public var leaseExpiresAt: Date?
+    public var cancelRequested: JSONValue?
+    public var pauseRequested: Bool
+
+    public var json: JSONValue {
+        .object(["status": .string(status.rawValue), "lease_expires_at": leaseExpiresAt.wire,
+                 "cancel_requested": cancelRequested ?? .null, "pause_requested": .bool(pauseRequested)])
+    }
+}
+
+/// The arguments of `job.checkpoint`.
+public struct Checkpoint: Sendable, Hashable {
+    public var stepIndex: Int
+    public var stepName: String?
+    public var state: JSONValue?
+    public var executionContext: [String: JSONValue]?
+
+    public init(stepIndex: Int, stepName: String? = nil, state: JSONValue? = nil, executionContext: [String: JSONValue]? = nil) {
+        self.stepIndex = stepIndex
+        self.stepName = stepName
+        self.state = state
+        self.executionContext = executionContext
+    }
+
+    func json(savedAt: Date) -> JSONValue {
+        .object(["step_index": .number(Double(stepIndex)), "step_name": stepName.wireString, "state": state ?? .null,
+                 "execution_context": executionContext.map(JSONValue.object) ?? .null, "saved_at": savedAt.wireValue])
+    }
+}
