@@ -57,22 +57,31 @@ public struct Schedule: Sendable, Hashable {
         if let maxRuns, runsSoFar >= maxRuns { return nil }
         guard var candidate = slot(after: scheduledFor) else { return nil }
         if candidate <= now {
+            // The latest missed slot, and the first one after now.
+            let latest = latestSlot(from: candidate, notAfter: now)
             switch misfire {
+            case .runOnce: candidate = latest  // one catch-up run; the slot after it lies in the future
             case .skip:
-                guard let future = slot(after: now) else { return nil }
+                guard let future = slot(after: latest) else { return nil }
                 candidate = future
-            case .runOnce:
-                // The latest missed slot: one catch-up run, after which the following slot lies in the future.
-                var latest = candidate
-                var steps = 0
-                while let next = slot(after: latest), next <= now, steps < 100_000 {
-                    latest = next
-                    steps += 1
-                }
-                candidate = latest
             }
         }
         return withinEnd(candidate)
+    }
+
+    /// Walks from slot `first` (≤ `limit`) to the last slot not after `limit`; intervals jump there directly.
+    private func latestSlot(from first: Date, notAfter limit: Date) -> Date {
+        if case .interval(let every, _) = kind {
+            let periods = (limit.timeIntervalSince(first) / Double(every)).rounded(.down)
+            return first.addingTimeInterval(periods * Double(every))
+        }
+        var latest = first
+        var steps = 0
+        while let next = slot(after: latest), next <= limit, steps < 100_000 {
+            latest = next
+            steps += 1
+        }
+        return latest
     }
 
     private func withinEnd(_ slot: Date) -> Date? {
