@@ -18,6 +18,7 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` in one transaction on a pooled connection.
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 1
         while true {
