@@ -1,0 +1,47 @@
+import DocketCore
+import DocketPostgres
+import DocketServices
+import Foundation
+import Testing
+
+struct JobRecoveryTests {
+    /// Killing every session of the database mid-run surfaces as `UNAVAILABLE` at worst, never as a crash, and the
+    /// service works again right after.
+    @Test func terminatedSessionsAreUnavailableThenRecover() async throws {
+        try await withJobService { jobs, database in
+            let job = try await jobs.make()
+            // Make the pool open several sessions, so some other than the terminating one exist.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<6 { group.addTask { _ = try await jobs.heartbeat(job.id, by: Actors.executor) } }
+                try await group.waitForAll()
+            }
+            let admin = try await TestAdmin.terminateSessions(of: database)
+            #expect(admin >= 1, "at least one pooled session was terminated")
+            for _ in 0..<3 {
+                let code = await errorCode { _ = try await jobs.get(job.id, by: Actors.reader) }
+                #expect(code == nil || code == .unavailable)
+            }
+            var recovered = false
+            for _ in 0..<50 where !recovered {
+                recovered = (try? await jobs.get(job.id, by: Actors.reader)) != nil
+                if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(recovered)
+        }
+    }
+}
+
+enum TestAdmin {
+    /// Terminates every other session connected to the pool's database, from a session of its own.
+    static func terminateSessions(of database: Database) async throws -> Int {
+        try await database.read { connection in
+            let rows = try await connection.query("""
+                SELECT count(*)::int FROM (
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()
+                ) AS killed
+                """, logger: database.logger).collect()
+            return try rows.first?.decode(Int.self) ?? 0
+        }
+    }
+}
