@@ -17,14 +17,14 @@ struct StatusMachineTests {
 
     static let expectedTask: [TaskStatus: [TaskStatus: Set<String>]] = [
         .pending: [.inProgress: ["*"], .blocked: ["*"], .cancelled: ["*"]],
-        .blocked: [.pending: ["*"], .cancelled: ["*"]],
+        .blocked: [.pending: ["task.unblock"], .cancelled: ["*"]],
         .inProgress: [.completed: ["*"], .cancelled: ["*"], .pending: ["*"]],
         .completed: [.pending: ["task.reopen"]],
         .cancelled: [.pending: ["task.reopen"]],
     ]
 
     static let probeOperations = ["job.start", "job.update", "job.pause", "job.resume", "job.retry", "sweep.retry",
-                                  "sweep.rearm", "task.start", "task.reopen", "task.update"]
+                                  "sweep.rearm", "task.start", "task.reopen", "task.update", "task.unblock"]
 
     @Test(arguments: JobStatus.allCases)
     func jobTransitionsFrom(_ from: JobStatus) {

@@ -9,12 +9,15 @@ public enum TaskStatus: String, Sendable, Hashable, CaseIterable, Codable {
     /// Whether the task has ended (`task.reopen` may still bring it back).
     public var isTerminal: Bool { self == .completed || self == .cancelled }
 
+    /// The operation name for blocked → pending: the last start-gating prerequisite was met or removed.
+    public static let unblockOperation = "task.unblock"
+
     /// The task status machine of SPEC 2.5.
     public static let machine = StatusMachine<TaskStatus>(entity: "task", rows: [
         .init(.pending, .inProgress),
         .init(.pending, .blocked),
         .init(.pending, .cancelled),
-        .init(.blocked, .pending),
+        .init(.blocked, .pending, onlyVia: [TaskStatus.unblockOperation]),
         .init(.blocked, .cancelled),
         .init(.inProgress, .completed),
         .init(.inProgress, .cancelled),

@@ -1,0 +1,56 @@
+import DocketCore
+import Foundation
+import PostgresNIO
+
+extension TaskQueries {
+    /// One page of a tenant's tasks, filtered, by priority (highest first) then age (oldest first), then id.
+    ///
+    /// `order: desc` is that default order; `asc` reverses it. Served by `tasks_tenant_order_idx` and
+    /// `tasks_tenant_status_idx`.
+    public func list(tenant: String, filter: TaskFilter, page: PageRequest) async throws -> Page<WorkTask> {
+        let cursor = page.after ?? page.before
+        var cursorPriority: Int16?
+        var cursorTime: String?
+        var cursorID: UUID?
+        if let cursor {
+            guard cursor.parts.count == 3, let priority = Int16(cursor.parts[0]), WireTime.parse(cursor.parts[1]) != nil,
+                  let id = UUID(uuidString: cursor.parts[2]) else {
+                throw DocketError.validation(field: page.after != nil ? "after" : "before", "not a cursor returned by task.list")
+            }
+            (cursorPriority, cursorTime, cursorID) = (priority, cursor.parts[1], id)
+        }
+        // Forward in the default order is priority DESC, created_at ASC, id ASC.
+        let forward = (page.order == .desc) != (page.before != nil)
+        let statuses = filter.statuses.isEmpty ? nil : filter.statuses.map(\.rawValue)
+        let (after, orderBy) = forward
+            ? (">", "priority DESC, created_at ASC, id ASC")
+            : ("<", "priority ASC, created_at DESC, id DESC")
+        let lower = forward ? "<" : ">"
+        let query: PostgresQuery = """
+            SELECT \(unescaped: TaskRow.columns) FROM docket.tasks
+            WHERE tenant_id = \(tenant)
+              AND (\(statuses)::text[] IS NULL OR status = ANY(\(statuses)::text[]))
+              AND (\(filter.jobId)::uuid IS NULL OR job_id = \(filter.jobId))
+              AND (\(filter.assigneeId)::text IS NULL OR assignee_id = \(filter.assigneeId))
+              AND (\(filter.parentId)::uuid IS NULL OR parent_id = \(filter.parentId))
+              AND (\(filter.priorityMin.map(Int16.init))::smallint IS NULL OR priority >= \(filter.priorityMin.map(Int16.init)))
+              AND (\(filter.priorityMax.map(Int16.init))::smallint IS NULL OR priority <= \(filter.priorityMax.map(Int16.init)))
+              AND (\(cursorPriority)::smallint IS NULL
+                   OR priority \(unescaped: lower) \(cursorPriority)
+                   OR (priority = \(cursorPriority)
+                       AND (created_at, id) \(unescaped: after) (\(cursorTime)::timestamptz, \(cursorID)::uuid)))
+            ORDER BY \(unescaped: orderBy)
+            LIMIT \(Int32(page.limit + 1))
+            """
+        var tasks = try await connection.query(query, logger: logger).collect().map(TaskRow.decode)
+        let more = tasks.count > page.limit
+        if more { tasks.removeLast() }
+        if page.before != nil { tasks.reverse() }
+        func key(_ task: WorkTask) -> Cursor {
+            Cursor(parts: [String(task.priority), WireTime.format(task.createdAt), task.id.uuidString])
+        }
+        let next = (page.before != nil || more) ? tasks.last.map(key) : nil
+        let previous = (page.after != nil || (page.before != nil && more)) ? tasks.first.map(key) : nil
+        return Page(items: tasks, nextCursor: next, previousCursor: previous)
+    }
+}

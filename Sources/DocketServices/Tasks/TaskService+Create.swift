@@ -1,0 +1,84 @@
+import DocketCore
+import DocketPostgres
+import Foundation
+
+extension TaskService {
+    static let createFields = TaskInput.settableFields.union(["tenant_id", "job_id", "parent_id"])
+    static let updateFields = TaskInput.settableFields.union(["tenant_id", "task_id", "expected_version"])
+
+    /// `task.create`: a pending task owned by the actor, optionally under a parent and for a job of the same tenant.
+    public func create(_ args: Arguments, by actor: Principal) async throws -> WorkTask {
+        try args.refuseUnknown(Self.createFields)
+        let tenant = try actor.tenant(for: try args.optionalString("tenant_id", maxLength: 200))
+        try Authorizer.check(actor, .taskCreate, tenant: tenant)
+        let input = try TaskInput(args)
+        guard let title = input.title else { throw DocketError.validation(field: "title", "is required") }
+        let parentId = args.has("parent_id") && args.fields["parent_id"] != .null ? try args.uuid("parent_id") : nil
+        let jobId = args.has("job_id") && args.fields["job_id"] != .null ? try args.uuid("job_id") : nil
+        let now = clock()
+        var task = WorkTask(id: UUID(), tenantId: tenant, title: title, ownerId: actor.id, now: now)
+        input.apply(to: &task)
+        task.parentId = parentId
+        task.jobId = jobId
+        let created = task
+        return try await database.transaction { connection in
+            let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
+            var events = [EventDraft.task(.taskCreated, created, actor: actor.id, data: ["title": .string(created.title)])]
+            if let parentId {
+                guard let parent = try await tx.tasks.find(parentId, lock: true), parent.tenantId == tenant else {
+                    throw DocketError(.taskNotFound, "parent task \(parentId.uuidString.lowercased()) does not exist in tenant \(tenant)",
+                                      details: ["parent_id": .string(parentId.uuidString.lowercased())])
+                }
+                guard !parent.status.isTerminal else {
+                    throw DocketError(.subtaskError, "parent task \(parent.idText) is \(parent.status.rawValue); reopen it to add subtasks")
+                }
+                events.append(.task(.taskSubtaskCreated, parent, actor: actor.id, data: ["subtask_id": .string(created.idText)]))
+            }
+            if let jobId, !(try await tx.tasks.jobExists(jobId, tenant: tenant)) {
+                throw DocketError(.jobNotFound, "job \(jobId.uuidString.lowercased()) does not exist in tenant \(tenant)",
+                                  details: ["job_id": .string(jobId.uuidString.lowercased())])
+            }
+            try await tx.tasks.insert(created)
+            try await tx.events.append(events)
+            return created
+        }
+    }
+
+    /// `task.create_subtask`: `task.create` under `parent_id`.
+    public func createSubtask(parent: UUID, _ args: Arguments, by actor: Principal) async throws -> WorkTask {
+        var fields = args.fields
+        fields["parent_id"] = .string(parent.uuidString.lowercased())
+        return try await create(Arguments(fields), by: actor)
+    }
+
+    /// `task.update`: the mutable fields only (owners may with `task:read`), optionally guarded by `expected_version`.
+    public func update(_ id: UUID, _ args: Arguments, by actor: Principal) async throws -> WorkTask {
+        try args.refuseUnknown(Self.updateFields)
+        let input = try TaskInput(args)
+        let expected = try args.optionalInt("expected_version", range: 1...Int(Int32.max)).map(Int64.init)
+        return try await change(id, by: actor, .taskUpdate, expectedVersion: expected) { task, tx in
+            input.apply(to: &task)
+            return [.task(.taskUpdated, task, actor: tx.actor.id,
+                          data: ["fields": .array(input.changedFields.map(JSONValue.string))])]
+        }
+    }
+
+    /// `task.delete`: refused while subtasks exist unless `cascade`, which deletes them too.
+    public func delete(_ id: UUID, cascade: Bool = false, by actor: Principal) async throws {
+        try Authorizer.check(actor, .taskDelete)
+        let now = clock()
+        try await database.transaction { connection in
+            let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
+            guard let task = try await tx.tasks.find(id, lock: true) else { throw Self.notFound(id) }
+            try Authorizer.check(actor, .taskDelete, tenant: task.tenantId)
+            let children = try await tx.tasks.children(of: id)
+            if !children.isEmpty, !cascade {
+                throw DocketError(.subtaskError, "task \(task.idText) has \(children.count) subtask(s); delete with cascade",
+                                  details: ["task_id": .string(task.idText), "subtasks": .number(Double(children.count))])
+            }
+            try await tx.tasks.delete(id)
+            try await tx.events.append([.task(.taskDeleted, task, actor: actor.id,
+                                              data: ["cascade": .bool(cascade), "subtasks": .number(Double(children.count))])])
+        }
+    }
+}
