@@ -52,8 +52,13 @@ struct TaskAccessTests {
             for (name, attempt) in attempts {
                 #expect(await errorCode(attempt) == .permissionDenied, "\(name)")
             }
-            #expect(await errorCode { _ = try await tasks.createSubtask(parent: id, Arguments(["title": .string("x")]), by: intruder) } == .taskNotFound,
-                    "a subtask under another tenant's task: its parent does not exist for the intruder")
+            #expect(await errorCode { _ = try await tasks.createSubtask(parent: id, Arguments(["title": .string("x")]), by: intruder) } == .permissionDenied)
+            let bTask = try await tasks.make("b's", by: intruder)
+            #expect(await errorCode { _ = try await tasks.addDependency(bTask.id, dependsOn: id, by: intruder) } == .permissionDenied)
+            // A system actor sees both tenants but may not join them.
+            let system = Principal(id: "sys", type: .system, tenantId: "ops", scopes: [.taskAdmin])
+            #expect(await errorCode { _ = try await tasks.addDependency(bTask.id, dependsOn: id, by: system) } == .dependencyError)
+            #expect(await errorCode { _ = try await tasks.createSubtask(parent: id, Arguments(["title": .string("x"), "tenant_id": .string("b")]), by: system) } == .subtaskError)
             #expect(try await tasks.get(id, by: TaskActors.writer) == task)
             #expect(try await topics(of: id, in: database) == ["task.created"])
         }

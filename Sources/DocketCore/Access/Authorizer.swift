@@ -30,7 +30,8 @@ public enum Authorizer {
         do { try check(actor, operation, tenant: tenant, owner: owner); return true } catch { return false }
     }
 
-    static func crossTenant(_ actor: Principal, _ tenant: String) -> DocketError {
+    /// The refusal for reaching into another tenant.
+    public static func crossTenant(_ actor: Principal, _ tenant: String) -> DocketError {
         DocketError(
             .permissionDenied,
             "actor \(actor.id) of tenant \(actor.tenantId) cannot reach tenant \(tenant)",

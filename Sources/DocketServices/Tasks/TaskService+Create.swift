@@ -25,10 +25,11 @@ extension TaskService {
             let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
             var events = [EventDraft.task(.taskCreated, created, actor: actor.id, data: ["title": .string(created.title)])]
             if let parentId {
-                guard let parent = try await tx.tasks.find(parentId, lock: true), parent.tenantId == tenant else {
-                    throw DocketError(.taskNotFound, "parent task \(parentId.uuidString.lowercased()) does not exist in tenant \(tenant)",
+                guard let parent = try await tx.tasks.find(parentId, lock: true) else {
+                    throw DocketError(.taskNotFound, "parent task \(parentId.uuidString.lowercased()) does not exist",
                                       details: ["parent_id": .string(parentId.uuidString.lowercased())])
                 }
+                try Self.refuseCrossTenant(parent, from: tenant, actor: actor, what: "a subtask")
                 guard !parent.status.isTerminal else {
                     throw DocketError(.subtaskError, "parent task \(parent.idText) is \(parent.status.rawValue); reopen it to add subtasks")
                 }
@@ -42,6 +43,15 @@ extension TaskService {
             try await tx.events.append(events)
             return created
         }
+    }
+
+    /// Another tenant's task is `PERMISSION_DENIED` for an actor confined to its tenant, and `SUBTASK_ERROR` /
+    /// `DEPENDENCY_ERROR` for a system actor (who may see both tenants but may not join them).
+    static func refuseCrossTenant(_ other: WorkTask, from tenant: String, actor: Principal, what: String) throws(DocketError) {
+        guard other.tenantId != tenant else { return }
+        guard actor.reaches(tenant: other.tenantId) else { throw Authorizer.crossTenant(actor, other.tenantId) }
+        throw DocketError(what == "a subtask" ? .subtaskError : .dependencyError,
+                          "\(what) cannot cross tenants: task \(other.idText) is in tenant \(other.tenantId), not \(tenant)")
     }
 
     /// `task.create_subtask`: `task.create` under `parent_id`.
