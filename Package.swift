@@ -12,7 +12,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "docket", targets: ["docket"]),
+        .executable(name: "docketd", targets: ["docketd"]),
         .library(name: "DocketCore", targets: ["DocketCore"]),
+        .library(name: "DocketClient", targets: ["DocketClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
@@ -20,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Pure domain: state machines, permissions, schedules, money, errors. No I/O, no NIO.
@@ -48,6 +52,60 @@ let package = Package(
                 "DocketPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The wire protocol of SPEC 3: request and response lines, shared by the server and the client.
+        .target(
+            name: "DocketProtocol",
+            dependencies: ["DocketCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+
+        // The server: TCP line protocol, auth, limits, dispatch to the services, HTTP health.
+        .target(
+            name: "DocketServer",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                "DocketServices",
+                "DocketProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The Swift client library: async calls, pipelining over one connection.
+        .target(
+            name: "DocketClient",
+            dependencies: [
+                "DocketCore",
+                "DocketProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The server executable.
+        .executableTarget(
+            name: "docketd",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                "DocketServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict
         ),

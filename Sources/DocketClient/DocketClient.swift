@@ -1,0 +1,148 @@
+import DocketCore
+import DocketProtocol
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// An async client for the Docket protocol: one TCP connection, any number of calls in flight at once (pipelined and
+/// matched by id), typed errors with the protocol's codes, and a lost connection surfaced as `UNAVAILABLE`.
+public final class DocketClient: Sendable {
+    let channel: any Channel
+    let calls: PendingCalls
+    private let nextID = Mutex(0)
+
+    init(channel: any Channel, calls: PendingCalls) {
+        self.channel = channel
+        self.calls = calls
+    }
+
+    /// Connects, and authenticates when a token is given.
+    public static func connect(host: String, port: Int, token: String? = nil,
+                               connectTimeout: Duration = .seconds(5)) async throws -> DocketClient {
+        let calls = PendingCalls()
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.nanoseconds(Int64(connectTimeout.components.seconds) * 1_000_000_000
+                    + connectTimeout.components.attoseconds / 1_000_000_000))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(BoundedLineDecoder(maxLength: 64 << 20)))
+                        try channel.pipeline.syncOperations.addHandler(ResponseHandler(calls: calls))
+                    }
+                }
+                .connect(host: host, port: port).get()
+        } catch {
+            throw DocketError(.unavailable, "cannot connect to docketd at \(host):\(port): \(error)")
+        }
+        let client = DocketClient(channel: channel, calls: calls)
+        if let token {
+            do {
+                _ = try await client.call("auth", ["token": .string(token)])
+            } catch {
+                await client.close()
+                throw error
+            }
+        }
+        return client
+    }
+
+    /// Sends one request and waits for its response: the `data` on success, the server's `DocketError` otherwise.
+    @discardableResult
+    public func call(_ op: String, _ args: [String: JSONValue] = [:]) async throws -> JSONValue {
+        let id = nextID.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        let line = WireRequest(id: .number(Double(id)), op: op, args: Arguments(args)).line
+        return try await withCheckedThrowingContinuation { continuation in
+            guard calls.register(id, continuation) else {
+                continuation.resume(throwing: DocketError(.unavailable, "the connection to docketd is closed"))
+                return
+            }
+            channel.writeAndFlush(ByteBuffer(bytes: line)).whenFailure { error in
+                self.calls.fail(id, DocketError(.unavailable, "cannot send to docketd: \(error)"))
+            }
+        }
+    }
+
+    /// Pushed events (after `subscribe`), in arrival order.
+    public var events: AsyncStream<(subscription: String, event: JSONValue)> { calls.events }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+/// The calls waiting for their responses, by id; failed all at once when the connection ends.
+final class PendingCalls: Sendable {
+    private struct State {
+        var waiting: [Int: CheckedContinuation<JSONValue, any Error>] = [:]
+        var closed: DocketError?
+    }
+
+    private let state = Mutex(State())
+    let events: AsyncStream<(subscription: String, event: JSONValue)>
+    let eventSink: AsyncStream<(subscription: String, event: JSONValue)>.Continuation
+
+    init() {
+        (events, eventSink) = AsyncStream.makeStream(of: (subscription: String, event: JSONValue).self, bufferingPolicy: .bufferingNewest(10_000))
+    }
+
+    func register(_ id: Int, _ continuation: CheckedContinuation<JSONValue, any Error>) -> Bool {
+        state.withLock { state in
+            guard state.closed == nil else { return false }
+            state.waiting[id] = continuation
+            return true
+        }
+    }
+
+    func resolve(_ id: Int, _ result: Result<JSONValue, DocketError>) {
+        let continuation = state.withLock { $0.waiting.removeValue(forKey: id) }
+        continuation?.resume(with: result.mapError { $0 as any Error })
+    }
+
+    func fail(_ id: Int, _ error: DocketError) { resolve(id, .failure(error)) }
+
+    func closeAll(_ error: DocketError) {
+        let waiting = state.withLock { state -> [CheckedContinuation<JSONValue, any Error>] in
+            state.closed = error
+            defer { state.waiting = [:] }
+            return Array(state.waiting.values)
+        }
+        for continuation in waiting { continuation.resume(throwing: error) }
+        eventSink.finish()
+    }
+}
+
+/// Reads response lines and hands each to the call with its id.
+final class ResponseHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = Frame
+
+    let calls: PendingCalls
+
+    init(calls: PendingCalls) { self.calls = calls }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .line(let line) = unwrapInboundIn(data) else { return }
+        guard let parsed = try? WireResponse.parse(line.readableBytesView) else { return }
+        if let event = parsed.event {
+            calls.eventSink.yield((parsed.subscription ?? "", event))
+            return
+        }
+        guard case .number(let number) = parsed.id, let id = Int(exactly: number) else { return }
+        calls.resolve(id, parsed.result)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        calls.closeAll(DocketError(.unavailable, "the connection to docketd closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        calls.closeAll(DocketError(.unavailable, "the connection to docketd failed: \(error)"))
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,43 @@
+import DocketCore
+import DocketPostgres
+import DocketServices
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The first admin key: made on a database's first start, printed once and kept (mode 0600) in the data folder.
+public enum BootstrapKey {
+    static let description = "bootstrap admin"
+    static let lock = AdvisoryLockKey(namespace: AdvisoryLockKey.docketNamespace, key: 3)
+
+    /// The file in `dataDirectory` that holds the bootstrap key.
+    public static func path(in dataDirectory: String) -> String { dataDirectory + "/admin.key" }
+
+    /// Creates the bootstrap key unless the database has one; returns the token when it made one.
+    ///
+    /// The check and the creation run under an advisory lock on `connection`, so docketd processes starting together
+    /// make one key between them.
+    public static func ensure(keys: APIKeyService, connection: PostgresConnection, dataDirectory: String,
+                              logger: Logger) async throws -> String? {
+        try await connection.query("SELECT pg_advisory_lock(\(lock.namespace), \(lock.key))", logger: logger)
+        do {
+            let existing = try await connection.query(
+                "SELECT 1 FROM docket.api_keys WHERE description = \(description) AND revoked_at IS NULL", logger: logger
+            ).collect()
+            var token: String?
+            if existing.isEmpty {
+                let admin = Principal(id: "admin", type: .system, tenantId: "system", scopes: Set(Scope.allCases))
+                token = try await keys.create(for: admin, description: description).token
+                try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+                let file = path(in: dataDirectory)
+                _ = FileManager.default.createFile(atPath: file, contents: Data((token! + "\n").utf8),
+                                               attributes: [.posixPermissions: 0o600])
+            }
+            try await connection.query("SELECT pg_advisory_unlock(\(lock.namespace), \(lock.key))", logger: logger)
+            return token
+        } catch {
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lock.namespace), \(lock.key))", logger: logger)
+            throw error
+        }
+    }
+}

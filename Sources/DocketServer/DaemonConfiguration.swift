@@ -1,0 +1,123 @@
+import DocketCore
+import Foundation
+
+/// Every setting of docketd, from flags, `DOCKET_*` environment variables and a config file (in that order of
+/// precedence), validated with messages that name the setting (docs/configuration.md lists them).
+public struct DaemonConfiguration: Sendable {
+    /// A setting: its name in the config file and as a flag (`--name`), its environment variable and default.
+    public struct Setting: Sendable {
+        public let name: String
+        public let environment: String
+        public let defaultValue: String?
+        public let help: String
+    }
+
+    public static let settings: [Setting] = [
+        .init(name: "listen", environment: "DOCKET_LISTEN", defaultValue: "127.0.0.1:7420", help: "protocol address (host:port)"),
+        .init(name: "http", environment: "DOCKET_HTTP", defaultValue: "127.0.0.1:7421", help: "health and metrics address (host:port)"),
+        .init(name: "database-url", environment: "DOCKET_DATABASE_URL", defaultValue: nil, help: "PostgreSQL URL; none: the embedded server"),
+        .init(name: "data-dir", environment: "DOCKET_DATA_DIR", defaultValue: ".docket", help: "data folder (embedded PostgreSQL, admin key)"),
+        .init(name: "max-line-bytes", environment: "DOCKET_MAX_LINE_BYTES", defaultValue: "1048576", help: "longest request line"),
+        .init(name: "max-connections", environment: "DOCKET_MAX_CONNECTIONS", defaultValue: "1024", help: "open connections at most"),
+        .init(name: "max-in-flight", environment: "DOCKET_MAX_IN_FLIGHT", defaultValue: "64", help: "requests in progress per connection"),
+        .init(name: "auth-deadline", environment: "DOCKET_AUTH_DEADLINE", defaultValue: "10", help: "seconds to authenticate"),
+        .init(name: "idle-timeout", environment: "DOCKET_IDLE_TIMEOUT", defaultValue: "300", help: "seconds before an idle connection closes"),
+        .init(name: "max-failed-auths", environment: "DOCKET_MAX_FAILED_AUTHS", defaultValue: "5", help: "failed auths before disconnect"),
+        .init(name: "pool-size", environment: "DOCKET_POOL_SIZE", defaultValue: "20", help: "database connections at most"),
+        .init(name: "cancel-grace", environment: "DOCKET_CANCEL_GRACE", defaultValue: "30", help: "seconds a graceful cancel waits"),
+        .init(name: "shutdown-grace", environment: "DOCKET_SHUTDOWN_GRACE", defaultValue: "10", help: "seconds to drain on SIGTERM"),
+        .init(name: "log-level", environment: "DOCKET_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
+    ]
+
+    public var server = ServerConfiguration()
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 7421
+    public var databaseURL: String?
+    public var dataDirectory = ".docket"
+    public var poolSize = 20
+    public var cancelGraceSeconds: Double = 30
+    public var shutdownGraceSeconds: Double = 10
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// Reads `key = value` lines (`#` starts a comment); keys are setting names.
+    public static func parseFile(_ text: String, path: String) throws(DocketError) -> [String: String] {
+        var values: [String: String] = [:]
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let parts = trimmed.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, settings.contains(where: { $0.name == parts[0] }) else {
+                throw .validation(field: "config", "\(path):\(number + 1): expected `setting = value` with a known setting, got \"\(trimmed)\"")
+            }
+            values[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return values
+    }
+
+    /// Merges the sources (flags win over environment, environment over the file) and validates the result.
+    public static func resolve(flags: [String: String], environment: [String: String], file: [String: String]) throws(DocketError) -> DaemonConfiguration {
+        func value(_ setting: Setting) -> String? {
+            flags[setting.name] ?? environment[setting.environment] ?? file[setting.name] ?? setting.defaultValue
+        }
+        var config = DaemonConfiguration()
+        var raw: [String: String] = [:]
+        for setting in settings { raw[setting.name] = value(setting) }
+        func number(_ name: String) throws(DocketError) -> Double {
+            guard let text = raw[name], let number = Double(text), number.isFinite else {
+                throw .validation(field: name, "must be a number, got \"\(raw[name] ?? "")\"")
+            }
+            return number
+        }
+        func whole(_ name: String) throws(DocketError) -> Int {
+            let value = try number(name)
+            guard value.rounded() == value, let whole = Int(exactly: value) else {
+                throw .validation(field: name, "must be a whole number, got \"\(raw[name] ?? "")\"")
+            }
+            return whole
+        }
+        (config.server.host, config.server.port) = try address(raw["listen"] ?? "", setting: "listen")
+        (config.httpHost, config.httpPort) = try address(raw["http"] ?? "", setting: "http")
+        config.databaseURL = raw["database-url"].flatMap { $0.isEmpty ? nil : $0 }
+        if let url = config.databaseURL { _ = try DatabaseURLCheck.check(url) }
+        config.dataDirectory = raw["data-dir"] ?? ".docket"
+        config.server.maxLineBytes = try whole("max-line-bytes")
+        config.server.maxConnections = try whole("max-connections")
+        config.server.maxInFlightPerConnection = try whole("max-in-flight")
+        config.server.authDeadlineSeconds = try number("auth-deadline")
+        config.server.idleTimeoutSeconds = try number("idle-timeout")
+        config.server.maxFailedAuths = try whole("max-failed-auths")
+        config.poolSize = try whole("pool-size")
+        guard (1...1000).contains(config.poolSize) else { throw .validation(field: "pool-size", "must be 1–1000") }
+        config.cancelGraceSeconds = try number("cancel-grace")
+        guard config.cancelGraceSeconds >= 0 else { throw .validation(field: "cancel-grace", "must not be negative") }
+        config.shutdownGraceSeconds = try number("shutdown-grace")
+        guard config.shutdownGraceSeconds > 0 else { throw .validation(field: "shutdown-grace", "must be positive") }
+        config.logLevel = raw["log-level"] ?? "info"
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logLevel) else {
+            throw .validation(field: "log-level", "must be trace, debug, info, notice, warning or error")
+        }
+        try config.server.validate()
+        return config
+    }
+
+    static func address(_ text: String, setting: String) throws(DocketError) -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65_535).contains(port), colon != text.startIndex else {
+            throw .validation(field: setting, "must be host:port such as 127.0.0.1:7420, got \"\(text)\"")
+        }
+        return (String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port)
+    }
+}
+
+/// A light check that a database URL names PostgreSQL (the full parse happens when connecting).
+enum DatabaseURLCheck {
+    static func check(_ url: String) throws(DocketError) -> Bool {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+            throw .validation(field: "database-url", "must start with postgres:// or postgresql://")
+        }
+        return true
+    }
+}

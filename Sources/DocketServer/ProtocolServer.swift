@@ -1,0 +1,95 @@
+import DocketCore
+import DocketProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The TCP line server of SPEC 3, as a `Service`: accepts connections and serves each in its own child task.
+///
+/// On graceful shutdown it stops accepting and half-closes every connection's input, so each finishes the requests
+/// it has in progress, writes their responses and closes; then `run()` returns.
+public final class ProtocolServer: Service, Sendable {
+    let context: ServerContext
+    let connections: ConnectionCounter
+    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let bound = Mutex<SocketAddress?>(nil)
+    private let boundWaiters = Mutex<[CheckedContinuation<SocketAddress, any Error>]>([])
+
+    public init(context: ServerContext) {
+        self.context = context
+        self.connections = ConnectionCounter(limit: context.configuration.maxConnections)
+    }
+
+    /// The address the server listens on, once bound (port 0 picks a free port).
+    public func boundAddress() async throws -> SocketAddress {
+        if let address = bound.withLock({ $0 }) { return address }
+        return try await withCheckedThrowingContinuation { continuation in
+            let ready = bound.withLock { address -> SocketAddress? in
+                if let address { return address }
+                boundWaiters.withLock { $0.append(continuation) }
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    public func run() async throws {
+        let configuration = context.configuration
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(BoundedLineDecoder(maxLength: configuration.maxLineBytes)))
+                    return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress {
+            bound.withLock { $0 = address }
+            for waiter in boundWaiters.withLock({ waiters in defer { waiters = [] }; return waiters }) {
+                waiter.resume(returning: address)
+            }
+        }
+        context.logger.info("serving the protocol", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
+        try await withGracefulShutdownHandler {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await connection in inbound {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+            for channel in self.open.withLock({ Array($0.values) }) {
+                channel.close(mode: .input, promise: nil)
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<Frame, ByteBuffer>) async {
+        guard connections.enter() else {
+            context.metrics.countError(.rateLimited)
+            let refusal = WireResponse.failure(id: .null, error: DocketError(.rateLimited,
+                "the server has \(connections.limit) connections, its maximum; try again later"))
+            try? await connection.executeThenClose { _, outbound in
+                try await outbound.write(ByteBuffer(bytes: refusal))
+            }
+            return
+        }
+        let key = ObjectIdentifier(connection.channel)
+        open.withLock { $0[key] = connection.channel }
+        context.metrics.connectionOpened()
+        defer {
+            open.withLock { $0[key] = nil }
+            connections.leave()
+            context.metrics.connectionClosed()
+        }
+        await ClientSession(channel: connection, context: context).run()
+    }
+}

@@ -1,0 +1,25 @@
+import DocketCore
+import DocketServices
+import Logging
+
+/// What every connection needs: the dispatcher, key checks, limits, identity and counters.
+public struct ServerContext: Sendable {
+    public let dispatcher: Dispatcher
+    public let keys: APIKeyService
+    public let configuration: ServerConfiguration
+    public let instanceId: String
+    public let version: String
+    public let metrics: ServerMetrics
+    public let logger: Logger
+
+    public init(dispatcher: Dispatcher, keys: APIKeyService, configuration: ServerConfiguration, instanceId: String,
+                version: String, metrics: ServerMetrics, logger: Logger) {
+        self.dispatcher = dispatcher
+        self.keys = keys
+        self.configuration = configuration
+        self.instanceId = instanceId
+        self.version = version
+        self.metrics = metrics
+        self.logger = logger
+    }
+}

@@ -1,0 +1,154 @@
+import Crypto
+import DocketCore
+import DocketPostgres
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// API keys (SPEC 3.2): `dk_<id>_<secret>`, the secret 256 random bits in base62; only HMAC-SHA256(server secret,
+/// key secret) is stored, and it is compared in constant time. Expiry and revocation count at the next `auth`.
+public struct APIKeyService: Sendable {
+    /// One stored key, without its secret.
+    public struct Record: Sendable, Hashable {
+        public var id: String
+        public var actor: Principal
+        public var description: String?
+        public var createdAt: Date
+        public var expiresAt: Date?
+        public var revokedAt: Date?
+        public var lastUsedAt: Date?
+
+        public var json: JSONValue {
+            .object([
+                "id": .string(id), "actor_id": .string(actor.id), "actor_type": .string(actor.type.rawValue),
+                "tenant_id": .string(actor.tenantId), "scopes": .array(actor.scopes.map(\.rawValue).sorted().map(JSONValue.string)),
+                "description": description.map(JSONValue.string) ?? .null,
+                "created_at": .string(WireTime.format(createdAt)),
+                "expires_at": expiresAt.map { .string(WireTime.format($0)) } ?? .null,
+                "revoked_at": revokedAt.map { .string(WireTime.format($0)) } ?? .null,
+                "last_used_at": lastUsedAt.map { .string(WireTime.format($0)) } ?? .null,
+            ])
+        }
+    }
+
+    let database: Database
+    private let secret = SecretCache()
+    var logger: Logger { database.logger }
+
+    public init(database: Database) { self.database = database }
+
+    /// Creates a key for `actor`; the returned token is shown once and never stored.
+    public func create(for actor: Principal, description: String? = nil, expiresAt: Date? = nil) async throws -> (token: String, record: Record) {
+        guard !actor.id.isEmpty, !actor.tenantId.isEmpty else {
+            throw DocketError.validation(field: "actor", "needs an id and a tenant")
+        }
+        let id = Base62.random(length: 12)
+        let keySecret = Base62.random(length: 43)  // 43 base62 digits ≥ 256 bits
+        let hash = try await hmac(keySecret)
+        let now = Date().storedPrecision
+        try await database.transaction { connection in
+            try await connection.query("""
+                INSERT INTO docket.api_keys (id, key_hash, actor_id, actor_type, tenant_id, scopes, description, created_at, expires_at)
+                VALUES (\(id), \(ByteBuffer(bytes: hash)), \(actor.id), \(actor.type.rawValue), \(actor.tenantId),
+                    \(actor.scopes.map(\.rawValue).sorted()), \(description), \(now), \(expiresAt))
+                """, logger: logger)
+        }
+        let record = Record(id: id, actor: actor, description: description, createdAt: now, expiresAt: expiresAt)
+        return ("dk_\(id)_\(keySecret)", record)
+    }
+
+    /// The actor a token establishes, or `UNAUTHENTICATED` (saying no more than that, whatever was wrong).
+    public func authenticate(_ token: String) async throws -> Principal {
+        let refused = DocketError(.unauthenticated, "invalid, expired or revoked API key")
+        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "dk", parts[1].count == 12, parts[2].count == 43 else { throw refused }
+        let (id, keySecret) = (String(parts[1]), String(parts[2]))
+        let expected = try await hmac(keySecret)
+        let now = Date()
+        let row = try await database.read { connection in
+            try await connection.query("""
+                SELECT key_hash, actor_id, actor_type, tenant_id, scopes, expires_at, revoked_at
+                FROM docket.api_keys WHERE id = \(id)
+                """, logger: logger).collect().first
+        }
+        guard let row else { throw refused }
+        let (stored, actorId, type, tenant, scopes, expiresAt, revokedAt) =
+            try row.decode((ByteBuffer, String, String, String, [String], Date?, Date?).self)
+        let storedBytes = Array(stored.readableBytesView)
+        guard storedBytes.count == expected.count, Self.constantTimeEqual(storedBytes, expected) else { throw refused }
+        guard revokedAt == nil, expiresAt.map({ $0 > now }) ?? true, let kind = Principal.Kind(rawValue: type) else { throw refused }
+        _ = try? await database.transaction { connection in
+            try await connection.query("UPDATE docket.api_keys SET last_used_at = now() WHERE id = \(id)", logger: logger)
+        }
+        return Principal(id: actorId, type: kind, tenantId: tenant, scopes: Set(scopes.compactMap(Scope.init(rawValue:))))
+    }
+
+    /// Every key, newest first (optionally one tenant's).
+    public func list(tenant: String? = nil) async throws -> [Record] {
+        try await database.read { connection in
+            try await connection.query("""
+                SELECT id, actor_id, actor_type, tenant_id, scopes, description, created_at, expires_at, revoked_at, last_used_at
+                FROM docket.api_keys WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant))
+                ORDER BY created_at DESC, id
+                """, logger: logger).collect().map { row in
+                let (id, actorId, type, tenant, scopes, description, created, expires, revoked, used) =
+                    try row.decode((String, String, String, String, [String], String?, Date, Date?, Date?, Date?).self)
+                let actor = Principal(id: actorId, type: Principal.Kind(rawValue: type) ?? .user, tenantId: tenant,
+                                      scopes: Set(scopes.compactMap(Scope.init(rawValue:))))
+                return Record(id: id, actor: actor, description: description, createdAt: created, expiresAt: expires,
+                              revokedAt: revoked, lastUsedAt: used)
+            }
+        }
+    }
+
+    /// Revokes a key; `NOT_FOUND` when there is no such key. Revoking twice keeps the first time.
+    public func revoke(_ id: String) async throws {
+        let found = try await database.transaction { connection in
+            !(try await connection.query("""
+                UPDATE docket.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id
+                """, logger: logger).collect().isEmpty)
+        }
+        guard found else { throw DocketError(.notFound, "no API key \(id)") }
+    }
+
+    private func hmac(_ keySecret: String) async throws -> [UInt8] {
+        let key = try await serverSecret()
+        return Array(HMAC<SHA256>.authenticationCode(for: Data(keySecret.utf8), using: key))
+    }
+
+    private func serverSecret() async throws -> SymmetricKey {
+        if let cached = secret.key.withLock({ $0 }) { return cached }
+        let bytes = try await database.read { connection in
+            try await connection.query(
+                "SELECT value FROM docket.server_secrets WHERE name = 'api_key_hmac'", logger: logger
+            ).collect().first?.decode(ByteBuffer.self)
+        }
+        guard let bytes = bytes.map({ Array($0.readableBytesView) }) else { throw DocketError(.internal, "the API-key secret is missing: run docket migrate") }
+        let key = SymmetricKey(data: bytes)
+        secret.key.withLock { $0 = key }
+        return key
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0 && a.count == b.count
+    }
+}
+
+/// The server secret once read, shared by copies of the service.
+final class SecretCache: Sendable {
+    let key = Mutex<SymmetricKey?>(nil)
+}
+
+/// Random base62 strings from the system's cryptographically secure generator.
+enum Base62 {
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+    static func random(length: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<62, using: &generator)] })
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import DocketCore
+import DocketPostgres
+import DocketServer
+import DocketServices
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// docketd: serves the Docket protocol on a shared PostgreSQL (docs/configuration.md lists every setting).
+@main
+struct Docketd: AsyncParsableCommand {
+    static let version = "0.1.0"
+    static let configuration = CommandConfiguration(
+        commandName: "docketd", abstract: "The Docket server.", version: version)
+
+    @Option(help: "Config file of `setting = value` lines (env DOCKET_CONFIG).") var config: String?
+    @Option(help: "Protocol address host:port (env DOCKET_LISTEN, default 127.0.0.1:7420).") var listen: String?
+    @Option(help: "Health and metrics address host:port (env DOCKET_HTTP, default 127.0.0.1:7421).") var http: String?
+    @Option(help: "PostgreSQL URL (env DOCKET_DATABASE_URL); without one, the embedded server.") var databaseURL: String?
+    @Option(help: "Data folder (env DOCKET_DATA_DIR, default .docket).") var dataDir: String?
+    @Option(help: "Longest request line in bytes (env DOCKET_MAX_LINE_BYTES).") var maxLineBytes: String?
+    @Option(help: "Most open connections (env DOCKET_MAX_CONNECTIONS).") var maxConnections: String?
+    @Option(help: "Requests in progress per connection (env DOCKET_MAX_IN_FLIGHT).") var maxInFlight: String?
+    @Option(help: "Seconds to authenticate (env DOCKET_AUTH_DEADLINE).") var authDeadline: String?
+    @Option(help: "Seconds before an idle connection closes (env DOCKET_IDLE_TIMEOUT).") var idleTimeout: String?
+    @Option(help: "Failed auths before disconnect (env DOCKET_MAX_FAILED_AUTHS).") var maxFailedAuths: String?
+    @Option(help: "Database connections at most (env DOCKET_POOL_SIZE).") var poolSize: String?
+    @Option(help: "Seconds a graceful cancel waits (env DOCKET_CANCEL_GRACE).") var cancelGrace: String?
+    @Option(help: "Seconds to drain on SIGTERM (env DOCKET_SHUTDOWN_GRACE).") var shutdownGrace: String?
+    @Option(help: "Log level (env DOCKET_LOG_LEVEL).") var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let settings: DaemonConfiguration
+        do {
+            settings = try loadConfiguration(environment: environment)
+        } catch let error as DocketError {
+            FileHandle.standardError.write(Data("docketd: invalid configuration: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "docketd")
+        let instanceId = UUID().uuidString.lowercased()
+        logger[metadataKey: "instance"] = "\(instanceId.prefix(8))"
+        do {
+            try await serve(settings, instanceId: instanceId, logger: logger)
+        } catch let error as DocketError {
+            FileHandle.standardError.write(Data("docketd: \(error.code.rawValue): \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func loadConfiguration(environment: [String: String]) throws -> DaemonConfiguration {
+        var flags: [String: String] = [:]
+        let given: [(String, String?)] = [
+            ("listen", listen), ("http", http), ("database-url", databaseURL), ("data-dir", dataDir),
+            ("max-line-bytes", maxLineBytes), ("max-connections", maxConnections), ("max-in-flight", maxInFlight),
+            ("auth-deadline", authDeadline), ("idle-timeout", idleTimeout), ("max-failed-auths", maxFailedAuths),
+            ("pool-size", poolSize), ("cancel-grace", cancelGrace), ("shutdown-grace", shutdownGrace), ("log-level", logLevel),
+        ]
+        for case let (name, value?) in given { flags[name] = value }
+        var file: [String: String] = [:]
+        if let path = config ?? environment["DOCKET_CONFIG"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw DocketError.validation(field: "config", "cannot read \(path)")
+            }
+            file = try DaemonConfiguration.parseFile(text, path: path)
+        }
+        return try DaemonConfiguration.resolve(flags: flags, environment: environment, file: file)
+    }
+
+    private func serve(_ settings: DaemonConfiguration, instanceId: String, logger: Logger) async throws {
+        let dataDirectory = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
+        let endpoint = try await DatabaseTarget.resolve(
+            databaseURL: settings.databaseURL, dataDirectory: dataDirectory, logger: logger)
+        try await endpoint.withConnection(logger: logger) { connection in
+            let applied = try await MigrationRunner(logger: logger).migrate(on: connection)
+            if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
+        }
+        var poolConfiguration = endpoint.clientConfiguration
+        poolConfiguration.options.maximumConnections = settings.poolSize
+        let client = PostgresClient(configuration: poolConfiguration, backgroundLogger: logger)
+        let database = Database(client: client, logger: logger)
+        var jobConfiguration = JobService.Configuration()
+        jobConfiguration.cancelGraceSeconds = settings.cancelGraceSeconds
+        jobConfiguration.instanceId = instanceId
+        let keys = APIKeyService(database: database)
+        let metrics = ServerMetrics()
+        let context = ServerContext(
+            dispatcher: Dispatcher(jobs: JobService(database: database, configuration: jobConfiguration),
+                                   tasks: TaskService(database: database)),
+            keys: keys, configuration: settings.server, instanceId: instanceId, version: Self.version,
+            metrics: metrics, logger: logger)
+        let protocolServer = ProtocolServer(context: context)
+        let health = HealthServer(host: settings.httpHost, port: settings.httpPort, metrics: metrics, logger: logger) {
+            do {
+                _ = try await database.read { connection in
+                    try await connection.query("SELECT 1", logger: logger).collect()
+                }
+                return (true, "ready")
+            } catch {
+                return (false, "database unavailable: \(Database.classify(error).message)")
+            }
+        }
+        let announcer = Announcer(server: protocolServer, health: health, database: database, keys: keys, endpoint: endpoint,
+                                  dataDirectory: dataDirectory, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: client),
+                .init(service: protocolServer, successTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: health),
+                .init(service: announcer),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: logger))
+        try await group.run()
+    }
+}
