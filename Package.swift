@@ -151,6 +151,23 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "DocketServerTests",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                "DocketProtocol",
+                "DocketServer",
+                "DocketServices",
+                "DocketClient",
+                "DocketTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "DocketServicesTests",
             dependencies: [
                 "DocketCore",

@@ -67,6 +67,10 @@ public struct Command: Sendable {
         try await offloaded { try self.run() }
     }
 
+    func spawnCapturing() throws -> (pid: pid_t, readEnd: Int32) {
+        try spawn(captureOutput: true)
+    }
+
     private func spawn(captureOutput: Bool) throws -> (pid: pid_t, readEnd: Int32) {
         var fds: [Int32] = [-1, -1]
         if captureOutput {
