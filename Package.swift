@@ -116,6 +116,10 @@ let package = Package(
             dependencies: [
                 "DocketCore",
                 "DocketPostgres",
+                "DocketServices",
+                "DocketClient",
+                "DocketProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

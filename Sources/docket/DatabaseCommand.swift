@@ -3,7 +3,7 @@ import DocketCore
 import DocketPostgres
 import Foundation
 
-struct Database: AsyncParsableCommand {
+struct DB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage the embedded PostgreSQL server of a data folder.",

@@ -38,7 +38,7 @@ enum Main {
 struct Docket: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docket",
-        abstract: "Operate a Docket cluster: migrations, the embedded database, and more.",
-        subcommands: [Migrate.self, Database.self]
+        abstract: "Operate a Docket cluster: migrations, the embedded database, API keys, budgets, jobs and tasks.",
+        subcommands: [Migrate.self, DB.self, Keys.self, BudgetCommand.self, Jobs.self, Tasks.self]
     )
 }

@@ -1,11 +1,10 @@
 import DocketCore
+import DocketProtocol
 import Foundation
 
 /// Prints a JSON object on one line, keys sorted, for scripts (`--json`).
 func printJSON(_ object: [String: JSONValue]) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(JSONValue.object(object)), as: UTF8.self))
+    print(String(decoding: JSONWriter.bytes(.object(object)), as: UTF8.self))
 }
 
 /// A plain-text table with left-aligned columns, for humans.

@@ -1,0 +1,72 @@
+import DocketClient
+import DocketCore
+import DocketPostgres
+import Foundation
+import Testing
+
+/// The `docket` CLI against a real docketd.
+struct CLITests {
+    static var docket: String {
+        get throws {
+            let path = try Docketd.binary.replacingOccurrences(of: "/docketd", with: "/docket")
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw DocketError(.internal, "no docket binary at \(path): run `swift build` first")
+            }
+            return path
+        }
+    }
+
+    func docket(_ arguments: [String]) async throws -> Command.Output {
+        try await Command(executable: try Self.docket, arguments: arguments).runAsync()
+    }
+
+    @Test func keysJobsTasksAndBudgetsFromTheCommandLine() async throws {
+        try await withDocketd { server, endpoint in
+            let created = try await docket(["keys", "create", "--database-url", endpoint.url, "--actor", "ops", "--type", "user",
+                                             "--tenant", "t", "--scopes", "job:admin,task:admin", "--json"])
+            #expect(created.status == 0, "\(created.text)")
+            let key = try JSONDecoder().decode(JSONValue.self, from: Data(created.text.utf8))
+            guard case .string(let token)? = key.objectValue?["token"], case .string(let keyId)? = key.objectValue?["id"] else {
+                Issue.record("no token in \(created.text)")
+                return
+            }
+            let listed = try await docket(["keys", "list", "--database-url", endpoint.url])
+            #expect(listed.text.contains(keyId))
+            #expect(!listed.text.contains(token), "secrets are never listed")
+
+            let address = ["--address", "127.0.0.1:\(server.port)", "--token", token]
+            let client = try await server.client(token: token)
+            let job = try await client.call("job.create", ["name": .string("from-cli-test")])
+            guard case .string(let jobId)? = job.objectValue?["id"] else { return }
+            _ = try await client.call("task.create", ["title": .string("a task")])
+            await client.close()
+
+            let jobs = try await docket(["jobs", "list"] + address)
+            #expect(jobs.status == 0)
+            #expect(jobs.text.contains("from-cli-test") && jobs.text.contains("NAME"))
+            let shown = try await docket(["jobs", "show", jobId, "--json"] + address)
+            #expect(shown.text.contains("\"status\":\"draft\""))
+            #expect(try await docket(["jobs", "cancel", jobId, "--hard"] + address).text.contains("Cancelled job"))
+            #expect(try await docket(["jobs", "retry", jobId] + address).text.contains("attempt 1"))
+            let history = try await docket(["jobs", "history", jobId] + address)
+            #expect(history.text.contains("RUN_NUMBER") && history.text.contains("running"))
+            #expect(try await docket(["tasks", "list"] + address).text.contains("a task"))
+
+            let refused = try await docket(["budget", "set", "--limit", "10.00", "--period", "day"] + address)
+            #expect(refused.status == 1, "job:admin is not cluster:admin")
+            #expect(refused.text.contains("PERMISSION_DENIED"))
+            let admin = ["--address", "127.0.0.1:\(server.port)", "--token", server.token, "--tenant", "t"]
+            #expect(try await docket(["budget", "set", "--limit", "10.00", "--period", "day"] + admin).status == 0)
+            #expect(try await docket(["budget", "show"] + admin).text.contains("10.00"))
+
+            let missing = try await docket(["jobs", "show", UUID().uuidString] + address)
+            #expect(missing.status == 1)
+            #expect(missing.text.contains("JOB_NOT_FOUND"))
+            #expect(try await docket(["jobs", "frobnicate"]).status == 2)
+            #expect(try await docket(["keys", "revoke", keyId, "--database-url", endpoint.url]).status == 0)
+            let revoked = try await docket(["jobs", "list"] + address)
+            #expect(revoked.status == 1)
+            #expect(revoked.text.contains("UNAUTHENTICATED"))
+        }
+    }
+}
