@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "docket", targets: ["docket"]),
         .executable(name: "docketd", targets: ["docketd"]),
+        .executable(name: "docket-bench", targets: ["docket-bench"]),
         .library(name: "DocketCore", targets: ["DocketCore"]),
         .library(name: "DocketClient", targets: ["DocketClient"]),
     ],
@@ -105,6 +106,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The benchmark harness: docketd against the same SQL driven directly.
+        .executableTarget(
+            name: "docket-bench",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                "DocketClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict

@@ -75,14 +75,25 @@ public struct JobQueries: Sendable {
 
     /// Locks up to `limit` due jobs in one statement, skipping rows other claimers hold: scheduled jobs whose time has
     /// come and running jobs no worker holds, highest priority first, then earliest due.
+    ///
+    /// Each kind is read from its own partial index in priority order and locked there (`FOR UPDATE SKIP LOCKED`), so
+    /// the statement touches about `limit` rows however many are due; the two are then merged.
     public func lockDue(tenant: String?, now: Date, limit: Int) async throws -> [Job] {
         try await connection.query("""
+            WITH scheduled AS (
+                SELECT id, priority, next_run_at AS due FROM docket.jobs
+                 WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'scheduled' AND next_run_at <= \(now)
+                 ORDER BY priority DESC, next_run_at LIMIT \(Int32(limit)) FOR UPDATE SKIP LOCKED
+            ), unheld AS (
+                SELECT id, priority, started_at AS due FROM docket.jobs
+                 WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'running' AND claimed_by IS NULL
+                 ORDER BY priority DESC, started_at LIMIT \(Int32(limit)) FOR UPDATE SKIP LOCKED
+            ), candidates AS (
+                SELECT * FROM scheduled UNION ALL SELECT * FROM unheld
+            )
             SELECT \(unescaped: JobRow.columns) FROM docket.jobs
-            WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant))
-              AND ((status = 'scheduled' AND next_run_at <= \(now)) OR (status = 'running' AND claimed_by IS NULL))
-            ORDER BY priority DESC, coalesce(next_run_at, started_at) ASC, id
-            LIMIT \(Int32(limit))
-            FOR UPDATE SKIP LOCKED
+            WHERE id IN (SELECT id FROM candidates ORDER BY priority DESC, due, id LIMIT \(Int32(limit)))
+            ORDER BY priority DESC, coalesce(next_run_at, started_at), id
             """, logger: logger).collect().map(JobRow.decode)
     }
 

@@ -1,0 +1,132 @@
+import DocketPostgres
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The statements the job service runs for each scenario, driven straight on PostgreSQL: the baseline docketd is
+/// compared with (same database, same number of connections, no protocol, no service code).
+struct DirectSQL: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    let tenant = "bench-direct"
+
+    func transaction(_ body: @Sendable (PostgresConnection) async throws -> Void) async throws {
+        try await client.withConnection { connection in
+            try await connection.inTransaction(logger: logger) { try await body($0) }
+        }
+    }
+
+    func event(_ connection: PostgresConnection, _ topic: String, _ job: UUID) async throws {
+        try await connection.query("""
+            INSERT INTO docket.events (id, topic, tenant_id, entity_type, entity_id, actor_id, data)
+            VALUES (\(UUID()), \(topic), \(tenant), 'job', \(job.uuidString.lowercased()), 'bench', '{}')
+            """, logger: logger)
+    }
+
+    func create() async throws -> UUID {
+        let id = UUID()
+        try await transaction { c in
+            try await c.query("""
+                INSERT INTO docket.jobs (id, tenant_id, name, status, priority, execution_context, metadata, created_by)
+                VALUES (\(id), \(tenant), 'bench', 'draft', 50, '{}', '{}', 'bench')
+                """, logger: logger)
+            try await event(c, "job.created", id)
+        }
+        return id
+    }
+
+    func get(_ id: UUID) async throws {
+        _ = try await client.query("SELECT * FROM docket.jobs WHERE id = \(id)", logger: logger).collect()
+    }
+
+    func start(_ id: UUID) async throws {
+        try await transaction { c in
+            _ = try await c.query("SELECT * FROM docket.jobs WHERE id = \(id) FOR UPDATE", logger: logger).collect()
+            _ = try await c.query("""
+                SELECT l.task_id FROM docket.job_tasks l JOIN docket.tasks t ON t.id = l.task_id
+                WHERE l.job_id = \(id) AND l.relationship_type = 'prerequisite' AND t.status <> 'completed'
+                """, logger: logger).collect()
+            _ = try await c.query("SELECT limit_amount FROM docket.budgets WHERE tenant_id = \(tenant) FOR UPDATE", logger: logger).collect()
+            try await c.query("""
+                INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at)
+                VALUES (\(UUID()), \(id), \(tenant), 1, 1, now(), now()) ON CONFLICT DO NOTHING
+                """, logger: logger)
+            try await c.query("""
+                UPDATE docket.jobs SET status = 'running', started_at = now(), run_count = 1, attempt = 1,
+                    version = version + 1, updated_at = now() WHERE id = \(id)
+                """, logger: logger)
+            try await event(c, "job.status_changed", id)
+            try await event(c, "job.started", id)
+        }
+    }
+
+    func complete(_ id: UUID) async throws {
+        try await transaction { c in
+            _ = try await c.query("SELECT * FROM docket.jobs WHERE id = \(id) FOR UPDATE", logger: logger).collect()
+            _ = try await c.query("""
+                SELECT l.task_id FROM docket.job_tasks l JOIN docket.tasks t ON t.id = l.task_id
+                WHERE l.job_id = \(id) AND l.relationship_type = 'primary' AND t.status <> 'completed'
+                """, logger: logger).collect()
+            try await c.query("""
+                UPDATE docket.jobs SET status = 'succeeded', finished_at = now(), version = version + 1, updated_at = now()
+                WHERE id = \(id)
+                """, logger: logger)
+            try await c.query("""
+                UPDATE docket.job_runs SET status = 'succeeded', finished_at = now() WHERE job_id = \(id) AND status = 'running'
+                """, logger: logger)
+            try await event(c, "job.status_changed", id)
+            try await event(c, "job.succeeded", id)
+        }
+    }
+
+    /// Takes one due job like `job.claim` and returns it, or nil when none is due.
+    func claim() async throws -> UUID? {
+        let claimed = ClaimedBox()
+        try await transaction { c in
+            let rows = try await c.query("""
+                WITH scheduled AS (
+                    SELECT id, priority, next_run_at AS due FROM docket.jobs
+                     WHERE tenant_id = \(tenant) AND status = 'scheduled' AND next_run_at <= now()
+                     ORDER BY priority DESC, next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                ), unheld AS (
+                    SELECT id, priority, started_at AS due FROM docket.jobs
+                     WHERE tenant_id = \(tenant) AND status = 'running' AND claimed_by IS NULL
+                     ORDER BY priority DESC, started_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                ), candidates AS (
+                    SELECT * FROM scheduled UNION ALL SELECT * FROM unheld
+                )
+                SELECT id FROM candidates ORDER BY priority DESC, due, id LIMIT 1
+                """, logger: logger).collect()
+            guard let id = try rows.first?.decode(UUID.self) else { return }
+            _ = try await c.query("SELECT limit_amount FROM docket.budgets WHERE tenant_id = \(tenant) FOR UPDATE", logger: logger).collect()
+            try await c.query("""
+                INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, claimed_by)
+                VALUES (\(UUID()), \(id), \(tenant), 1, 1, now(), now(), 'bench') ON CONFLICT DO NOTHING
+                """, logger: logger)
+            try await c.query("""
+                UPDATE docket.jobs SET status = 'running', started_at = now(), claimed_by = 'bench',
+                    lease_expires_at = now() + interval '60 seconds', version = version + 1, updated_at = now()
+                WHERE id = \(id)
+                """, logger: logger)
+            try await event(c, "job.status_changed", id)
+            try await event(c, "job.started", id)
+            claimed.id = id
+        }
+        return claimed.id
+    }
+
+    /// Inserts `count` due jobs for `tenant` in one statement.
+    static func seedDue(_ client: PostgresClient, tenant: String, count: Int, logger: Logger) async throws {
+        try await client.query("""
+            INSERT INTO docket.jobs (id, tenant_id, name, status, next_run_at, created_by)
+            SELECT gen_random_uuid(), \(tenant), 'due-' || n, 'scheduled', now() - interval '1 minute', 'bench'
+            FROM generate_series(1, \(count)) AS n
+            """, logger: logger)
+    }
+}
+
+/// Carries the claimed id out of the transaction closure.
+final class ClaimedBox: @unchecked Sendable {
+    // Written once inside one transaction closure and read after it returned: never concurrently.
+    var id: UUID?
+}
