@@ -42,6 +42,9 @@ public enum JSONValue: Sendable, Hashable, Codable {
         return nil
     }
 
+    /// The member `key` of an object, or nil.
+    public subscript(key: String) -> JSONValue? { objectValue?[key] }
+
     /// Merges `other` into this value: objects merge key by key, recursively; anything else is replaced by `other`.
     public func deepMerged(with other: JSONValue) -> JSONValue {
         guard case .object(var mine) = self, case .object(let theirs) = other else { return other }

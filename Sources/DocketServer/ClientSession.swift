@@ -42,7 +42,9 @@ struct ClientSession {
     ) async {
         var actor: Principal?
         var failedAuths = 0
-        await withTaskGroup(of: Void.self) { requests in
+        // Discarding: a long-lived connection serves millions of requests, and a plain task group would keep every
+        // finished child until it was awaited.
+        await withDiscardingTaskGroup { requests in
             do {
                 for try await frame in inbound {
                     activity.touch()
@@ -109,7 +111,6 @@ struct ClientSession {
             } catch {
                 // The connection ended with an error (reset, half-close on shutdown): finish what is in progress.
             }
-            await requests.waitForAll()
         }
     }
 

@@ -65,8 +65,6 @@ struct ServerOptions: ParsableArguments {
 }
 
 extension JSONValue {
-    subscript(_ key: String) -> JSONValue? { objectValue?[key] }
-
     /// A short text for a table cell.
     var cell: String {
         switch self {

@@ -73,7 +73,7 @@ func withDocketd<T: Sendable>(_ flags: [String] = [], _ body: @Sendable (Docketd
 
 /// A raw line connection, for what the typed client would never send.
 final class RawConnection: @unchecked Sendable {
-    // Used from one test task at a time; the socket is the only state.
+    // `send` touches only the socket; `line()` (which owns `pending`) is called from one task at a time.
     let fd: Int32
     private var pending: [UInt8] = []
 
