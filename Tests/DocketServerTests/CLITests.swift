@@ -25,7 +25,9 @@ struct CLITests {
             let created = try await docket(["keys", "create", "--database-url", endpoint.url, "--actor", "ops", "--type", "user",
                                              "--tenant", "t", "--scopes", "job:admin,task:admin", "--json"])
             #expect(created.status == 0, "\(created.text)")
-            let key = try JSONDecoder().decode(JSONValue.self, from: Data(created.text.utf8))
+            // Standard error is captured too: take the JSON line.
+            let jsonLine = created.text.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? created.text
+            let key = try JSONDecoder().decode(JSONValue.self, from: Data(jsonLine.utf8))
             guard case .string(let token)? = key.objectValue?["token"], case .string(let keyId)? = key.objectValue?["id"] else {
                 Issue.record("no token in \(created.text)")
                 return

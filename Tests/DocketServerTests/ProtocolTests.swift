@@ -7,6 +7,7 @@ import Foundation
 import PostgresNIO
 import Testing
 
+@Suite(.serialized)
 struct ProtocolTests {
     @Test func badInputGetsTypedErrorsAndTheConnectionStaysUsable() async throws {
         try await withDocketd { server, _ in
