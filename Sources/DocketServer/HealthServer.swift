@@ -10,19 +10,24 @@ import Synchronization
 /// (Prometheus text), as a `Service`.
 public final class HealthServer: Service, Sendable {
     public typealias ReadinessCheck = @Sendable () async -> (ready: Bool, detail: String)
+    /// More Prometheus lines to serve on /metrics (gauges owned by other parts).
+    public typealias ExtraMetrics = @Sendable () -> [String]
 
     let host: String
     let port: Int
     let metrics: ServerMetrics
     let readiness: ReadinessCheck
+    let extra: ExtraMetrics
     let logger: Logger
     private let bound = Mutex<SocketAddress?>(nil)
 
-    public init(host: String, port: Int, metrics: ServerMetrics, logger: Logger, readiness: @escaping ReadinessCheck) {
+    public init(host: String, port: Int, metrics: ServerMetrics, logger: Logger,
+                extra: @escaping ExtraMetrics = { [] }, readiness: @escaping ReadinessCheck) {
         self.host = host
         self.port = port
         self.metrics = metrics
         self.logger = logger
+        self.extra = extra
         self.readiness = readiness
     }
 
@@ -77,7 +82,7 @@ public final class HealthServer: Service, Sendable {
             let (ready, detail) = await readiness()
             return (ready ? .ok : .serviceUnavailable, detail + "\n")
         case "/metrics":
-            return (.ok, metrics.render())
+            return (.ok, metrics.render(extra: extra()))
         default:
             return (.notFound, "not found: try /healthz, /readyz or /metrics\n")
         }

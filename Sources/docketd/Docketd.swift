@@ -99,7 +99,19 @@ struct Docketd: AsyncParsableCommand {
             keys: keys, configuration: settings.server, instanceId: instanceId, version: Self.version,
             metrics: metrics, logger: logger)
         let protocolServer = ProtocolServer(context: context)
-        let health = HealthServer(host: settings.httpHost, port: settings.httpPort, metrics: metrics, logger: logger) {
+        let poolSize = settings.poolSize
+        let pool: HealthServer.ExtraMetrics = {
+            [
+                "# HELP docket_db_pool_in_use Operations holding or waiting for a database connection.",
+                "# TYPE docket_db_pool_in_use gauge", "docket_db_pool_in_use \(database.usage.current)",
+                "# HELP docket_db_pool_in_use_peak Most operations at once since start.",
+                "# TYPE docket_db_pool_in_use_peak gauge", "docket_db_pool_in_use_peak \(database.usage.peak)",
+                "# HELP docket_db_pool_size Database connections at most.",
+                "# TYPE docket_db_pool_size gauge", "docket_db_pool_size \(poolSize)",
+            ]
+        }
+        let health = HealthServer(host: settings.httpHost, port: settings.httpPort, metrics: metrics, logger: logger,
+                                  extra: pool) {
             do {
                 _ = try await database.read { connection in
                     try await connection.query("SELECT 1", logger: logger).collect()

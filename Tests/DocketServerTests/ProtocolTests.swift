@@ -155,6 +155,9 @@ struct ProtocolTests {
             let metrics = try HTTP.get(port: server.httpPort, path: "/metrics")
             #expect(metrics.body.contains("docket_requests_total{op=\"job.list\"} 1"))
             #expect(metrics.body.contains("docket_request_duration_seconds_bucket{op=\"job.list\",le=\"+Inf\"} 1"))
+            #expect(metrics.body.contains("docket_db_pool_size 20"))
+            #expect(metrics.body.contains("docket_db_pool_in_use_peak"))
+            #expect(metrics.body.contains("docket_connections "))
             #expect(try HTTP.get(port: server.httpPort, path: "/nope").status == 404)
         }
     }

@@ -1,6 +1,7 @@
 import DocketCore
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The pool and the transaction discipline every service uses.
 ///
@@ -11,6 +12,8 @@ public struct Database: Sendable {
     public let client: PostgresClient
     public let logger: Logger
     public var maxAttempts = 3
+    /// Operations holding or waiting for a pooled connection right now (the pool-usage gauge of /metrics).
+    public let usage = PoolUsage()
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -20,6 +23,8 @@ public struct Database: Sendable {
     /// Runs `body` in one transaction on a pooled connection.
     @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        usage.enter()
+        defer { usage.leave() }
         var attempt = 1
         while true {
             do {
@@ -40,6 +45,8 @@ public struct Database: Sendable {
 
     /// Runs `body` on a pooled connection without a transaction (reads).
     public func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        usage.enter()
+        defer { usage.leave() }
         do {
             return try await client.withConnection { try await body($0) }
         } catch let error as DocketError {
@@ -82,4 +89,17 @@ public struct Database: Sendable {
         }
         return name
     }
+}
+
+/// How many operations hold or wait for a pooled connection, now and at most since start.
+public final class PoolUsage: Sendable {
+    private let state = Mutex((current: 0, peak: 0))
+
+    public init() {}
+
+    func enter() { state.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) } }
+    func leave() { state.withLock { $0.current -= 1 } }
+
+    public var current: Int { state.withLock { $0.current } }
+    public var peak: Int { state.withLock { $0.peak } }
 }
