@@ -81,7 +81,7 @@ struct JobConcurrencyTests {
             let low = try await jobs.make("low", ["priority": .number(10), "schedule": dueNow])
             let high = try await jobs.make("high", ["priority": .number(90), "schedule": dueNow])
             let future = try await jobs.make("future", ["priority": .number(100), "schedule": .object([
-                "kind": .string("once"), "run_at": .string(WireTime.format(Date().addingTimeInterval(3600)))])])
+                "kind": .string("once"), "run_at": .string(Timestamp.format(Date().addingTimeInterval(3600)))])])
             let first = try await jobs.claim(limit: 1, leaseSeconds: 30, by: Actors.executor)
             #expect(first.map(\.id) == [high.id])
             #expect(first.first?.claimedBy == Actors.executor.id)

@@ -59,4 +59,4 @@ func topics(of job: UUID, in database: Database) async throws -> [String] {
 }
 
 /// A schedule that was due a minute ago.
-let dueNow: JSONValue = .object(["kind": .string("once"), "run_at": .string(WireTime.format(Date().addingTimeInterval(-60)))])
+let dueNow: JSONValue = .object(["kind": .string("once"), "run_at": .string(Timestamp.format(Date().addingTimeInterval(-60)))])

@@ -76,7 +76,7 @@ public struct Event: Sendable, Hashable {
         .object([
             "seq": .number(Double(seq)), "id": .string(id.uuidString.lowercased()), "topic": .string(topic),
             "tenant_id": tenantId.json, "entity_type": .string(entityType), "entity_id": entityId.json,
-            "actor_id": actorId.json, "occurred_at": .string(WireTime.format(occurredAt)), "data": data,
+            "actor_id": actorId.json, "occurred_at": .string(Timestamp.format(occurredAt)), "data": data,
         ])
     }
 }

@@ -51,7 +51,7 @@ extension Job {
     /// Appends a hand-over to the delegation chain and assigns the new agent.
     public mutating func assign(agent: String, reason: String?, now: Date) {
         delegationChain.append(.object([
-            "from": assignedAgent.json, "to": .string(agent), "at": .string(WireTime.format(now)),
+            "from": assignedAgent.json, "to": .string(agent), "at": .string(Timestamp.format(now)),
             "reason": reason.json,
         ]))
         assignedAgent = agent

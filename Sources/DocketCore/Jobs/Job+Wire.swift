@@ -38,8 +38,8 @@ extension Job {
             "ttft_ns": ttftNs.map { .number(Double($0)) } ?? .null,
             "total_duration_ns": totalDurationNs.map { .number(Double($0)) } ?? .null,
             "created_by": .string(createdBy),
-            "created_at": .string(WireTime.format(createdAt)),
-            "updated_at": .string(WireTime.format(updatedAt)),
+            "created_at": .string(Timestamp.format(createdAt)),
+            "updated_at": .string(Timestamp.format(updatedAt)),
             "started_at": startedAt.json,
             "finished_at": finishedAt.json,
             "version": .number(Double(version)),
@@ -54,5 +54,5 @@ extension Optional where Wrapped == String {
 }
 
 extension Optional where Wrapped == Date {
-    var json: JSONValue { map { .string(WireTime.format($0)) } ?? .null }
+    var json: JSONValue { map { .string(Timestamp.format($0)) } ?? .null }
 }

@@ -1,89 +1,137 @@
 import Foundation
 
 extension Schedule {
-    static let fields: Set<String> = ["kind", "run_at", "expression", "timezone", "every_seconds", "start_at", "end_at",
-                                      "max_runs", "misfire"]
+    /// The keys each kind accepts besides `kind`; the common ones are in `commonKeys`.
+    static let kindKeys: [String: Set<String>] = [
+        "once": ["run_at"], "cron": ["expression", "timezone"], "interval": ["every_seconds", "start_at"],
+    ]
+    static let commonKeys: Set<String> = ["kind", "end_at", "max_runs", "misfire"]
 
-    /// Parses the wire object; every problem is a `SCHEDULE_ERROR` naming the field.
+    /// Parses the wire object `{kind: "once", run_at}`, `{kind: "cron", expression, timezone?}` or
+    /// `{kind: "interval", every_seconds, start_at?}`, each with optional `end_at`, `max_runs` and `misfire`.
+    ///
+    /// Every problem is a `SCHEDULE_ERROR` whose `details["field"]` names the key at fault (for a bad cron expression,
+    /// the cron field: `minute`, `hour`, …). Unknown keys, and keys of another kind, are refused by name. Times are
+    /// RFC 3339 strings; `null` counts as absent for optional keys. `end_at` must come after `run_at` / `start_at`.
     public init(json: JSONValue) throws(DocketError) {
-        guard case .object(let fields) = json else { throw .schedule(field: "schedule", "must be an object") }
-        if let unknown = fields.keys.sorted().first(where: { !Self.fields.contains($0) }) {
-            throw .schedule(field: unknown, "unknown schedule field")
+        guard case .object(let object) = json else { throw .schedule(field: "schedule", "must be an object") }
+        let allKeys = Self.kindKeys.values.reduce(Self.commonKeys) { $0.union($1) }
+        if let unknown = object.keys.sorted().first(where: { !allKeys.contains($0) }) {
+            throw .schedule(field: unknown, "unknown schedule field; expected \(allKeys.sorted().joined(separator: ", "))")
         }
-        func time(_ name: String) throws(DocketError) -> Date? {
-            guard let value = fields[name], value != .null else { return nil }
-            guard case .string(let text) = value, let date = WireTime.parse(text) else {
-                throw .schedule(field: name, "must be an RFC 3339 time such as 2026-01-31T09:00:00Z")
-            }
-            return date
+        guard let kindValue = object["kind"], kindValue != .null else {
+            throw .schedule(field: "kind", "is required: once, cron or interval")
         }
-        func positive(_ name: String) throws(DocketError) -> Int? {
-            guard let value = fields[name], value != .null else { return nil }
-            guard case .number(let number) = value, number.rounded() == number, number >= 1, number <= 1e12 else {
-                throw .schedule(field: name, "must be a whole number ≥ 1")
-            }
-            return Int(number)
+        guard case .string(let kindName) = kindValue, let ownKeys = Self.kindKeys[kindName] else {
+            throw .schedule(field: "kind", "must be once, cron or interval, got \(kindValue.shortText)")
         }
+        if let foreign = object.keys.sorted().first(where: { !Self.commonKeys.contains($0) && !ownKeys.contains($0) }) {
+            throw .schedule(field: foreign, "does not apply to a \(kindName) schedule")
+        }
+        let fields = ScheduleFields(object)
         let kind: Kind
-        var start: Date?
-        switch fields["kind"] {
-        case .string("once")?:
-            guard let runAt = try time("run_at") else { throw .schedule(field: "run_at", "is required for kind once") }
+        let start: Date?
+        switch kindName {
+        case "once":
+            guard let runAt = try fields.time("run_at") else { throw .schedule(field: "run_at", "is required for kind once") }
             kind = .once(runAt: runAt)
             start = runAt
-        case .string("cron")?:
-            guard case .string(let text)? = fields["expression"] else {
-                throw .schedule(field: "expression", "is required for kind cron")
+        case "cron":
+            guard let value = object["expression"], value != .null else {
+                throw .schedule(field: "expression", "is required for kind cron, e.g. \"0 9 * * MON-FRI\"")
             }
+            guard case .string(let text) = value else {
+                throw .schedule(field: "expression", "must be a string, got \(value.shortText)")
+            }
+            let expression = try CronExpression(text)
             var zone = "UTC"
-            if let value = fields["timezone"], value != .null {
+            if let value = object["timezone"], value != .null {
                 guard case .string(let name) = value, TimeZone(identifier: name) != nil else {
-                    throw .schedule(field: "timezone", "must be an IANA time zone name such as Europe/Berlin")
+                    throw .schedule(field: "timezone",
+                        "unknown time zone \(value.shortText): expected an IANA name such as Europe/Berlin")
                 }
                 zone = name
             }
-            kind = .cron(try CronExpression(text), timeZone: zone)
-        case .string("interval")?:
-            guard let every = try positive("every_seconds") else {
+            kind = .cron(expression, timeZone: zone)
+            start = nil
+        default:
+            guard let every = try fields.integer("every_seconds", max: Self.maxEverySeconds) else {
                 throw .schedule(field: "every_seconds", "is required for kind interval")
             }
-            start = try time("start_at")
+            start = try fields.time("start_at")
             kind = .interval(everySeconds: every, startAt: start)
-        case .string(let other)?:
-            throw .schedule(field: "kind", "must be once, cron or interval, got \"\(other)\"")
-        default:
-            throw .schedule(field: "kind", "is required: once, cron or interval")
         }
-        let endAt = try time("end_at")
-        if let endAt, let start, endAt < start { throw .schedule(field: "end_at", "is before the schedule's start") }
+        let endAt = try fields.time("end_at")
+        if let endAt, let start, endAt <= start {
+            throw .schedule(field: "end_at", "\(Timestamp.format(endAt)) must come after the schedule's start "
+                + Timestamp.format(start))
+        }
+        let maxRuns = try fields.integer("max_runs", max: Self.maxRunsLimit)
         var misfire = MisfirePolicy.runOnce
-        if let value = fields["misfire"], value != .null {
+        if let value = object["misfire"], value != .null {
             guard case .string(let name) = value, let policy = MisfirePolicy(rawValue: name) else {
-                throw .schedule(field: "misfire", "must be run_once or skip")
+                throw .schedule(field: "misfire", "must be run_once or skip, got \(value.shortText)")
             }
             misfire = policy
         }
-        self.init(kind: kind, endAt: endAt, maxRuns: try positive("max_runs"), misfire: misfire)
+        self.init(kind: kind, endAt: endAt, maxRuns: maxRuns, misfire: misfire)
     }
 
-    /// The wire object.
+    /// The wire object `init(json:)` reads; `timezone` and `misfire` are always written out.
     public var json: JSONValue {
-        var fields: [String: JSONValue] = ["misfire": .string(misfire.rawValue)]
+        var object: [String: JSONValue] = ["misfire": .string(misfire.rawValue)]
         switch kind {
         case .once(let runAt):
-            fields["kind"] = .string("once")
-            fields["run_at"] = .string(WireTime.format(runAt))
+            object["kind"] = .string("once")
+            object["run_at"] = .string(Timestamp.format(runAt))
         case .cron(let expression, let zone):
-            fields["kind"] = .string("cron")
-            fields["expression"] = .string(expression.text)
-            fields["timezone"] = .string(zone)
+            object["kind"] = .string("cron")
+            object["expression"] = .string(expression.text)
+            object["timezone"] = .string(zone)
         case .interval(let every, let startAt):
-            fields["kind"] = .string("interval")
-            fields["every_seconds"] = .number(Double(every))
-            if let startAt { fields["start_at"] = .string(WireTime.format(startAt)) }
+            object["kind"] = .string("interval")
+            object["every_seconds"] = .number(Double(every))
+            if let startAt { object["start_at"] = .string(Timestamp.format(startAt)) }
         }
-        if let endAt { fields["end_at"] = .string(WireTime.format(endAt)) }
-        if let maxRuns { fields["max_runs"] = .number(Double(maxRuns)) }
-        return .object(fields)
+        if let endAt { object["end_at"] = .string(Timestamp.format(endAt)) }
+        if let maxRuns { object["max_runs"] = .number(Double(maxRuns)) }
+        return .object(object)
+    }
+}
+
+/// Typed reads of a schedule object's optional keys, each failing with a `SCHEDULE_ERROR` that names the key.
+private struct ScheduleFields {
+    let object: [String: JSONValue]
+
+    init(_ object: [String: JSONValue]) { self.object = object }
+
+    func time(_ key: String) throws(DocketError) -> Date? {
+        guard let value = object[key], value != .null else { return nil }
+        guard case .string(let text) = value, let date = Timestamp.parse(text) else {
+            throw .schedule(field: key, "must be an RFC 3339 time such as 2026-01-31T09:00:00Z, got \(value.shortText)")
+        }
+        return date
+    }
+
+    func integer(_ key: String, max: Int) throws(DocketError) -> Int? {
+        guard let value = object[key], value != .null else { return nil }
+        guard case .number(let number) = value, number.rounded() == number, number >= 1, number <= Double(max) else {
+            throw .schedule(field: key, "must be a whole number from 1 to \(max), got \(value.shortText)")
+        }
+        return Int(number)
+    }
+}
+
+extension JSONValue {
+    /// A short rendering for error messages.
+    fileprivate var shortText: String {
+        switch self {
+        case .null: "null"
+        case .bool(let value): String(value)
+        case .number(let value): value.rounded() == value && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        case .string(let value): "\"\(value.count > 60 ? String(value.prefix(60)) + "…" : value)\""
+        case .array: "an array"
+        case .object: "an object"
+        }
     }
 }

@@ -1,16 +1,23 @@
 import Foundation
 
 /// When a job runs (SPEC 2.4): once, on a cron expression in an IANA time zone, or every N seconds.
+///
+/// A schedule yields *slots*, the instants its occurrences are due. `end_at` is inclusive (a slot exactly at `end_at`
+/// still fires); `max_runs` caps the occurrences. The slot arithmetic is in `Schedule+Slots.swift`, the wire object
+/// in `Schedule+JSON.swift`.
 public struct Schedule: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
+        /// One slot at `runAt`; a `runAt` in the past fires at once.
         case once(runAt: Date)
+        /// The cron expression's fires in the IANA time zone `timeZone` ("UTC" by default on the wire).
         case cron(CronExpression, timeZone: String)
+        /// Slots every `everySeconds`, on the grid `startAt + k·every` when `startAt` is given.
         case interval(everySeconds: Int, startAt: Date?)
     }
 
-    /// What to do with slots missed while nothing ran.
+    /// What a recurring schedule does with slots that passed while its job could not run (downtime, a long run).
     public enum MisfirePolicy: String, Sendable, Hashable, CaseIterable {
-        /// Fire one catch-up run for the missed slots, then continue from the next future slot.
+        /// Fire one catch-up run, for the latest missed slot, then continue from the next future slot.
         case runOnce = "run_once"
         /// Drop the missed slots and continue from the next future slot.
         case skip
@@ -21,6 +28,13 @@ public struct Schedule: Sendable, Hashable {
     public var maxRuns: Int?
     public var misfire: MisfirePolicy
 
+    /// How late a slot may fire and still count as on time under `skip` (Quartz's misfire threshold is also 60 s).
+    public static let defaultMisfireGrace: TimeInterval = 60
+    /// The largest `every_seconds` accepted: ten 365-day years.
+    public static let maxEverySeconds = 315_360_000
+    /// The largest `max_runs` accepted (runs are counted in a 32-bit column).
+    public static let maxRunsLimit = Int(Int32.max)
+
     public init(kind: Kind, endAt: Date? = nil, maxRuns: Int? = nil, misfire: MisfirePolicy = .runOnce) {
         self.kind = kind
         self.endAt = endAt
@@ -28,64 +42,9 @@ public struct Schedule: Sendable, Hashable {
         self.misfire = misfire
     }
 
-    /// The first slot of a job created at `createdAt` (an interval without `start_at` first fires one period later),
-    /// or nil when none is left before `end_at`.
-    public func firstSlot(createdAt: Date) -> Date? {
-        let slot: Date?
-        switch kind {
-        case .once(let runAt): slot = runAt
-        case .cron: slot = self.slot(after: createdAt.addingTimeInterval(-0.000_001))
-        case .interval(let every, let startAt): slot = startAt ?? createdAt.addingTimeInterval(Double(every))
-        }
-        return slot.flatMap(withinEnd)
-    }
-
-    /// The next slot strictly after `previous`, ignoring `end_at` and `max_runs`.
-    public func slot(after previous: Date) -> Date? {
-        switch kind {
-        case .once: return nil
-        case .cron(let expression, let zone):
-            return expression.nextFire(after: previous, in: TimeZone(identifier: zone) ?? .gmt)
-        case .interval(let every, _):
-            return previous.addingTimeInterval(Double(every))
-        }
-    }
-
-    /// The slot to re-arm a recurring job with after its occurrence at `scheduledFor` ended at `now`, under the misfire
-    /// policy; nil when `max_runs` is used up or no slot is left before `end_at`.
-    public func nextSlot(afterOccurrence scheduledFor: Date, now: Date, runsSoFar: Int) -> Date? {
-        if let maxRuns, runsSoFar >= maxRuns { return nil }
-        guard var candidate = slot(after: scheduledFor) else { return nil }
-        if candidate <= now {
-            // The latest missed slot, and the first one after now.
-            let latest = latestSlot(from: candidate, notAfter: now)
-            switch misfire {
-            case .runOnce: candidate = latest  // one catch-up run; the slot after it lies in the future
-            case .skip:
-                guard let future = slot(after: latest) else { return nil }
-                candidate = future
-            }
-        }
-        return withinEnd(candidate)
-    }
-
-    /// Walks from slot `first` (≤ `limit`) to the last slot not after `limit`; intervals jump there directly.
-    private func latestSlot(from first: Date, notAfter limit: Date) -> Date {
-        if case .interval(let every, _) = kind {
-            let periods = (limit.timeIntervalSince(first) / Double(every)).rounded(.down)
-            return first.addingTimeInterval(periods * Double(every))
-        }
-        var latest = first
-        var steps = 0
-        while let next = slot(after: latest), next <= limit, steps < 100_000 {
-            latest = next
-            steps += 1
-        }
-        return latest
-    }
-
-    private func withinEnd(_ slot: Date) -> Date? {
-        guard let endAt else { return slot }
-        return slot <= endAt ? slot : nil
+    /// Whether the schedule can yield more than one slot.
+    public var isRecurring: Bool {
+        if case .once = kind { return false }
+        return true
     }
 }

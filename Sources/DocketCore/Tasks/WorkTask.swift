@@ -71,7 +71,7 @@ public struct WorkTask: Sendable, Hashable {
             "parent_id": parentId.map { .string($0.uuidString.lowercased()) } ?? .null,
             "job_id": jobId.map { .string($0.uuidString.lowercased()) } ?? .null,
             "completion_notes": completionNotes.json, "cancel_reason": cancelReason.json, "metadata": .object(metadata),
-            "created_at": .string(WireTime.format(createdAt)), "updated_at": .string(WireTime.format(updatedAt)),
+            "created_at": .string(Timestamp.format(createdAt)), "updated_at": .string(Timestamp.format(updatedAt)),
             "started_at": startedAt.json, "completed_at": completedAt.json, "version": .number(Double(version)),
         ])
     }

@@ -83,7 +83,7 @@ public struct Arguments: Sendable {
     public func optionalTime(_ name: String) throws(DocketError) -> Date? {
         switch fields[name] {
         case nil, .null?: return nil
-        case let value?: return try WireTime.parse(value, field: name)
+        case let value?: return try Timestamp.parse(value, field: name)
         }
     }
 

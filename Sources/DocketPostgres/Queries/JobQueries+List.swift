@@ -8,7 +8,7 @@ extension JobQueries {
         let cursor = page.after ?? page.before
         let cursorTime = cursor?.parts.first
         let cursorID = cursor.flatMap { $0.parts.count > 1 ? UUID(uuidString: $0.parts[1]) : nil }
-        if cursor != nil, cursorTime.flatMap(WireTime.parse) == nil || cursorID == nil {
+        if cursor != nil, cursorTime.flatMap(Timestamp.parse) == nil || cursorID == nil {
             throw DocketError.validation(field: page.after != nil ? "after" : "before", "not a cursor returned by job.list")
         }
         let statuses = filter.statuses.isEmpty ? nil : filter.statuses.map(\.rawValue)
@@ -33,7 +33,7 @@ extension JobQueries {
         let more = jobs.count > page.limit
         if more { jobs.removeLast() }
         if page.before != nil { jobs.reverse() }
-        func key(_ job: Job) -> Cursor { Cursor(parts: [WireTime.format(job.createdAt), job.id.uuidString]) }
+        func key(_ job: Job) -> Cursor { Cursor(parts: [Timestamp.format(job.createdAt), job.id.uuidString]) }
         // Going forward, "next" exists when more rows followed; going back, it is where we came from.
         let next = (page.before != nil || more) ? jobs.last.map(key) : nil
         let previous = (page.after != nil || (page.before != nil && more)) ? jobs.first.map(key) : nil

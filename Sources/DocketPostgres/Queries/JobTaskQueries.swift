@@ -47,7 +47,7 @@ public struct JobTaskQueries: Sendable {
             return .object([
                 "task_id": .string(task.uuidString.lowercased()), "relationship_type": .string(relationship),
                 "metadata": metadata, "title": .string(title), "status": .string(status),
-                "linked_at": .string(WireTime.format(at)),
+                "linked_at": .string(Timestamp.format(at)),
             ])
         }
     }

@@ -13,7 +13,7 @@ extension TaskQueries {
         var cursorTime: String?
         var cursorID: UUID?
         if let cursor {
-            guard cursor.parts.count == 3, let priority = Int16(cursor.parts[0]), WireTime.parse(cursor.parts[1]) != nil,
+            guard cursor.parts.count == 3, let priority = Int16(cursor.parts[0]), Timestamp.parse(cursor.parts[1]) != nil,
                   let id = UUID(uuidString: cursor.parts[2]) else {
                 throw DocketError.validation(field: page.after != nil ? "after" : "before", "not a cursor returned by task.list")
             }
@@ -47,7 +47,7 @@ extension TaskQueries {
         if more { tasks.removeLast() }
         if page.before != nil { tasks.reverse() }
         func key(_ task: WorkTask) -> Cursor {
-            Cursor(parts: [String(task.priority), WireTime.format(task.createdAt), task.id.uuidString])
+            Cursor(parts: [String(task.priority), Timestamp.format(task.createdAt), task.id.uuidString])
         }
         let next = (page.before != nil || more) ? tasks.last.map(key) : nil
         let previous = (page.after != nil || (page.before != nil && more)) ? tasks.first.map(key) : nil

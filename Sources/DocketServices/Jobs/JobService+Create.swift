@@ -104,9 +104,9 @@ extension JobService {
 }
 
 extension Optional where Wrapped == Date {
-    var wire: JSONValue { map { .string(WireTime.format($0)) } ?? .null }
+    var wire: JSONValue { map { .string(Timestamp.format($0)) } ?? .null }
 }
 
 extension Date {
-    var wireValue: JSONValue { .string(WireTime.format(self)) }
+    var wireValue: JSONValue { .string(Timestamp.format(self)) }
 }

@@ -26,7 +26,7 @@ extension JobService {
         run.instanceId = configuration.instanceId
         run.claimedBy = worker
         guard try await tx.runs.open(run) else {
-            throw DocketError(.invalidTransition, "job \(job.idText): the slot \(WireTime.format(slot)) has already run")
+            throw DocketError(.invalidTransition, "job \(job.idText): the slot \(Timestamp.format(slot)) has already run")
         }
         return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(1)])
     }

@@ -25,10 +25,10 @@ public struct APIKeyService: Sendable {
                 "id": .string(id), "actor_id": .string(actor.id), "actor_type": .string(actor.type.rawValue),
                 "tenant_id": .string(actor.tenantId), "scopes": .array(actor.scopes.map(\.rawValue).sorted().map(JSONValue.string)),
                 "description": description.map(JSONValue.string) ?? .null,
-                "created_at": .string(WireTime.format(createdAt)),
-                "expires_at": expiresAt.map { .string(WireTime.format($0)) } ?? .null,
-                "revoked_at": revokedAt.map { .string(WireTime.format($0)) } ?? .null,
-                "last_used_at": lastUsedAt.map { .string(WireTime.format($0)) } ?? .null,
+                "created_at": .string(Timestamp.format(createdAt)),
+                "expires_at": expiresAt.map { .string(Timestamp.format($0)) } ?? .null,
+                "revoked_at": revokedAt.map { .string(Timestamp.format($0)) } ?? .null,
+                "last_used_at": lastUsedAt.map { .string(Timestamp.format($0)) } ?? .null,
             ])
         }
     }

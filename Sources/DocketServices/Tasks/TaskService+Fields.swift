@@ -16,7 +16,7 @@ extension TaskService {
             if assigneeType == .agent {
                 task.delegationChain.append(.object([
                     "from": previous.map(JSONValue.string) ?? .null, "to": .string(assigneeId),
-                    "at": .string(WireTime.format(tx.now)),
+                    "at": .string(Timestamp.format(tx.now)),
                 ]))
                 task.assignedAgent = assigneeId
             }
