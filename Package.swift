@@ -59,6 +59,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The cluster: leader election, instance registry (and, later, sweeps and the event bus).
+        .target(
+            name: "DocketCluster",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The wire protocol of SPEC 3: request and response lines, shared by the server and the client.
         .target(
             name: "DocketProtocol",
@@ -103,6 +116,7 @@ let package = Package(
                 "DocketCore",
                 "DocketPostgres",
                 "DocketServer",
+                "DocketCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -7,10 +7,12 @@ import Foundation
 public struct Dispatcher: Sendable {
     let jobs: JobService
     let tasks: TaskService
+    let cluster: ClusterService
 
-    public init(jobs: JobService, tasks: TaskService) {
+    public init(jobs: JobService, tasks: TaskService, cluster: ClusterService) {
         self.jobs = jobs
         self.tasks = tasks
+        self.cluster = cluster
     }
 
     /// Whether `op` names an operation this server serves (session operations aside).
@@ -25,6 +27,7 @@ public struct Dispatcher: Sendable {
             return try await handleJob(operation, args, actor)
         }
         if request.op.hasPrefix("task.") { return try await handleTask(operation, args, actor) }
+        if operation == .clusterStatus { return try await cluster.status(by: actor) }
         throw DocketError(.unknownOp, "op \"\(request.op)\" is not served here yet", details: ["op": .string(request.op)])
     }
 }

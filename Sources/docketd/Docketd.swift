@@ -1,4 +1,5 @@
 import ArgumentParser
+import DocketCluster
 import DocketCore
 import DocketPostgres
 import DocketServer
@@ -95,7 +96,7 @@ struct Docketd: AsyncParsableCommand {
         let metrics = ServerMetrics()
         let context = ServerContext(
             dispatcher: Dispatcher(jobs: JobService(database: database, configuration: jobConfiguration),
-                                   tasks: TaskService(database: database)),
+                                   tasks: TaskService(database: database), cluster: ClusterService(database: database)),
             keys: keys, configuration: settings.server, instanceId: instanceId, version: Self.version,
             metrics: metrics, logger: logger)
         let protocolServer = ProtocolServer(context: context)
@@ -121,6 +122,12 @@ struct Docketd: AsyncParsableCommand {
                 return (false, "database unavailable: \(Database.classify(error).message)")
             }
         }
+        let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger)
+        let registry = InstanceRegistry(database: database, instanceId: instanceId, version: Self.version, elector: elector) {
+            let address = try await protocolServer.boundAddress()
+            while health.boundAddress == nil { try await Task.sleep(for: .milliseconds(20)) }
+            return (Announcer.text(address), Announcer.text(health.boundAddress))
+        }
         let announcer = Announcer(server: protocolServer, health: health, database: database, keys: keys, endpoint: endpoint,
                                   dataDirectory: dataDirectory, logger: logger)
         let group = ServiceGroup(configuration: .init(
@@ -129,6 +136,9 @@ struct Docketd: AsyncParsableCommand {
                 .init(service: protocolServer, successTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: health),
                 .init(service: announcer),
+                .init(service: registry),
+                // Last, so it is the first to hear of a graceful shutdown: the leader resigns before anything else stops.
+                .init(service: elector),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],

@@ -26,8 +26,8 @@ struct Docketd {
     }
 
     /// Starts docketd on `endpoint` and waits until it listens.
-    static func start(_ endpoint: DatabaseEndpoint, _ flags: [String] = []) async throws -> Docketd {
-        let folder = "/tmp/docketd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    static func start(_ endpoint: DatabaseEndpoint, _ flags: [String] = [], folder shared: String? = nil) async throws -> Docketd {
+        let folder = shared ?? "/tmp/docketd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let process = try Command(executable: try binary, arguments: [
             "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--database-url", endpoint.url, "--data-dir", folder,
             "--log-level", "warning",

@@ -1,0 +1,31 @@
+import DocketCore
+import DocketPostgres
+import Foundation
+
+/// `cluster.status`: the instances, the leader and its term, read from the tables every instance shares.
+public struct ClusterService: Sendable {
+    let database: Database
+    let leadershipName: String
+
+    public init(database: Database, leadershipName: String = "default") {
+        self.database = database
+        self.leadershipName = leadershipName
+    }
+
+    public func status(by actor: Principal) async throws -> JSONValue {
+        try Authorizer.check(actor, .clusterStatus)
+        let name = leadershipName
+        return try await database.read { connection in
+            let queries = ClusterQueries(connection, logger: database.logger)
+            let leadership = try await queries.leadership(name: name)
+            let leader: JSONValue = leadership.map { term in
+                .object([
+                    "instance_id": term.instanceId.map(JSONValue.string) ?? .null, "epoch": .number(Double(term.epoch)),
+                    "since": term.electedAt.map { .string(Timestamp.format($0)) } ?? .null,
+                    "heartbeat_at": term.heartbeatAt.map { .string(Timestamp.format($0)) } ?? .null,
+                ])
+            } ?? .null
+            return .object(["instances": .array(try await queries.instances()), "leader": leader, "sweeps": .object([:])])
+        }
+    }
+}
