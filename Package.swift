@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "DocketCore",
                 "DocketPostgres",
+                "DocketServices",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

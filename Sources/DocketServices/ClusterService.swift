@@ -25,7 +25,8 @@ public struct ClusterService: Sendable {
                     "heartbeat_at": term.heartbeatAt.map { .string(Timestamp.format($0)) } ?? .null,
                 ])
             } ?? .null
-            return .object(["instances": .array(try await queries.instances()), "leader": leader, "sweeps": .object([:])])
+            return .object(["instances": .array(try await queries.instances()), "leader": leader,
+                            "sweeps": .object(try await queries.sweeps())])
         }
     }
 }

@@ -123,6 +123,12 @@ struct Docketd: AsyncParsableCommand {
             }
         }
         let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger)
+        let jobService = JobService(database: database, configuration: jobConfiguration)
+        let taskService = TaskService(database: database)
+        let timeouts = SweepService(TimeoutSweep(jobs: jobService, tasks: taskService, database: database),
+                                    elector: elector, database: database, logger: logger)
+        let retries = SweepService(RetrySweep(jobs: jobService, database: database), elector: elector, database: database, logger: logger)
+        let recurrence = SweepService(RecurrenceSweep(jobs: jobService, database: database), elector: elector, database: database, logger: logger)
         let registry = InstanceRegistry(database: database, instanceId: instanceId, version: Self.version, elector: elector) {
             let address = try await protocolServer.boundAddress()
             while health.boundAddress == nil { try await Task.sleep(for: .milliseconds(20)) }
@@ -137,6 +143,9 @@ struct Docketd: AsyncParsableCommand {
                 .init(service: health),
                 .init(service: announcer),
                 .init(service: registry),
+                .init(service: timeouts),
+                .init(service: retries),
+                .init(service: recurrence),
                 // Last, so it is the first to hear of a graceful shutdown: the leader resigns before anything else stops.
                 .init(service: elector),
             ],

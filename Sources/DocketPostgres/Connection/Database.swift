@@ -15,6 +15,13 @@ public struct Database: Sendable {
     /// Operations holding or waiting for a pooled connection right now (the pool-usage gauge of /metrics).
     public let usage = PoolUsage()
 
+    /// A check run first in every transaction of the task it is bound to (`Database.$fence.withValue`): the leader's
+    /// sweeps bind one that verifies their term, so their writes commit only while the term is theirs.
+    public typealias Fence = @Sendable (PostgresConnection) async throws -> Void
+    @TaskLocal public static var fence: Fence?
+    /// The leader epoch to stamp on the runs and events written by the task it is bound to (sweeps).
+    @TaskLocal public static var leaderEpoch: Int64?
+
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
@@ -28,8 +35,12 @@ public struct Database: Sendable {
         var attempt = 1
         while true {
             do {
+                let fence = Database.fence
                 return try await client.withConnection { connection in
-                    try await connection.inTransaction(logger: logger) { try await body($0) }
+                    try await connection.inTransaction(logger: logger) { connection in
+                        try await fence?(connection)
+                        return try await body(connection)
+                    }
                 }
             } catch let error as DocketError {
                 throw error

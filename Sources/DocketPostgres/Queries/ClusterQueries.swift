@@ -134,3 +134,32 @@ extension ClusterQueries {
             """, logger: logger).collect().isEmpty)
     }
 }
+
+extension ClusterQueries {
+    /// Records a sweep's pass.
+    public func recordSweep(kind: String, instance: String, epoch: Int64, changed: Int, durationMilliseconds: Double) async throws {
+        try await connection.query("""
+            INSERT INTO docket.sweep_runs (kind, instance_id, epoch, last_run_at, changed, duration_ms, total_changed)
+            VALUES (\(kind), \(instance), \(epoch), now(), \(Int32(changed)), \(durationMilliseconds), \(Int64(changed)))
+            ON CONFLICT (kind) DO UPDATE SET instance_id = EXCLUDED.instance_id, epoch = EXCLUDED.epoch,
+                last_run_at = now(), changed = EXCLUDED.changed, duration_ms = EXCLUDED.duration_ms,
+                total_changed = docket.sweep_runs.total_changed + EXCLUDED.changed
+            """, logger: logger)
+    }
+
+    /// The last pass of every sweep, by kind.
+    public func sweeps() async throws -> [String: JSONValue] {
+        var result: [String: JSONValue] = [:]
+        for row in try await connection.query("""
+            SELECT kind, instance_id, epoch, last_run_at, changed, duration_ms, total_changed FROM docket.sweep_runs
+            """, logger: logger).collect() {
+            let (kind, instance, epoch, at, changed, duration, total) =
+                try row.decode((String, String, Int64, Date, Int32, Double, Int64).self)
+            result[kind] = .object([
+                "instance_id": .string(instance), "epoch": .number(Double(epoch)), "last_run_at": .string(Timestamp.format(at)),
+                "changed": .number(Double(changed)), "duration_ms": .number(duration), "total_changed": .number(Double(total)),
+            ])
+        }
+        return result
+    }
+}

@@ -15,11 +15,12 @@ public struct EventQueries: Sendable {
 
     /// Appends events in the caller's transaction, in order (they get increasing `seq`).
     public func append(_ events: [EventDraft]) async throws {
+        let epoch = Database.leaderEpoch
         for event in events {
             try await connection.query("""
-                INSERT INTO docket.events (id, topic, tenant_id, entity_type, entity_id, actor_id, data)
+                INSERT INTO docket.events (id, topic, tenant_id, entity_type, entity_id, actor_id, data, leader_epoch)
                 VALUES (\(event.id), \(event.topic.rawValue), \(event.tenantId), \(event.entityType.rawValue),
-                    \(event.entityId), \(event.actorId), \(JSONValue.object(event.data)))
+                    \(event.entityId), \(event.actorId), \(JSONValue.object(event.data)), \(epoch))
                 """, logger: logger)
         }
     }

@@ -20,7 +20,8 @@ public struct JobRunQueries: Sendable {
             INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status,
                 instance_id, claimed_by, leader_epoch)
             VALUES (\(run.id), \(run.jobId), \(run.tenantId), \(Int32(run.runNumber)), \(Int32(run.attempt)),
-                \(run.scheduledFor), \(run.startedAt), 'running', \(run.instanceId), \(run.claimedBy), \(run.leaderEpoch))
+                \(run.scheduledFor), \(run.startedAt), 'running', \(run.instanceId), \(run.claimedBy),
+                \(run.leaderEpoch ?? Database.leaderEpoch))
             ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING
             RETURNING id
             """, logger: logger).collect()

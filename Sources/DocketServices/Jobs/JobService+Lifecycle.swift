@@ -67,6 +67,7 @@ extension JobService {
             job.endRunning(now: tx.now, retryDelay: nil)
             try await tx.runs.close(job: job.id, status: .succeeded, at: tx.now, actualCost: outcome.actualCost,
                                     resultSummary: outcome.resultSummary)
+            if let rearmed = try rearm(&job, from: from, occurrence: .succeeded, tx) { return rearmed }
             return EventDraft.jobTransition(job, from: from, actor: tx.actor.id,
                                             data: ["result_summary": job.resultSummary.wireString])
         }
@@ -88,11 +89,28 @@ extension JobService {
             job.endRunning(now: tx.now, retryDelay: job.retryDelay(using: &random))
             try await tx.runs.close(job: job.id, status: .failed, at: tx.now, errorCode: job.errorCode,
                                     errorMessage: errorMessage, actualCost: actualCost)
+            if job.retryAt == nil, let rearmed = try rearm(&job, from: from, occurrence: .failed, tx) { return rearmed }
             return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: [
                 "error_code": job.errorCode.wireString, "error_message": errorMessage.wireString,
                 "retry_at": job.retryAt.wire,
             ])
         }
+    }
+
+    /// Re-arms a recurring job whose occurrence just ended as `occurrence` (SPEC 4.3): running → scheduled for its next
+    /// slot under the misfire policy, in the same transaction. Nil when the job is not recurring or has no slot left
+    /// (it then keeps its terminal status).
+    func rearm(_ job: inout Job, from: JobStatus, occurrence: JobStatus, _ tx: JobTransaction) throws -> [EventDraft]? {
+        guard let json = job.schedule, let schedule = try? Schedule(json: json), schedule.isRecurring,
+              let slot = schedule.nextSlot(afterOccurrence: job.currentSlot ?? job.startedAt ?? tx.now, now: tx.now,
+                                           runsSoFar: job.runCount) else { return nil }
+        job.status = from
+        try job.move(to: .scheduled, via: JobStatus.rearmOperation, now: tx.now)
+        job.nextRunAt = slot
+        job.retryAt = nil
+        return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: [
+            "next_run_at": slot.wireValue, "occurrence": .string(occurrence.rawValue), "run_number": .number(Double(job.runCount)),
+        ])
     }
 
     /// `job.cancel`: ends the job now, or — graceful on a running job — asks its worker to stop (`cancel_requested`).

@@ -1,0 +1,114 @@
+import DocketCore
+import DocketPostgres
+import DocketServices
+import Foundation
+import Logging
+
+/// Timeouts (SPEC 4.3): jobs past `timeout_seconds` → failed `TIMEOUT`; expired leases → failed `LEASE_EXPIRED`;
+/// graceful cancels past their grace → cancelled; tasks past `timeout_seconds` → pending.
+public struct TimeoutSweep: Sweep {
+    public let kind = "timeouts"
+    let jobs: JobService
+    let tasks: TaskService
+    let database: Database
+    /// Rest between passes (deadlines are seconds apart: a pass a second is plenty).
+    public var interval: Duration = .seconds(1)
+
+    public init(jobs: JobService, tasks: TaskService, database: Database) {
+        self.jobs = jobs
+        self.tasks = tasks
+        self.database = database
+    }
+
+    public func runOnce(batch: Int, actor: Principal) async throws -> Int {
+        var changed = 0
+        for kind in [SweepQueries.Due.jobDeadline, .jobLease, .cancelGrace, .taskDeadline] {
+            for id in try await due(kind, batch: batch) {
+                switch kind {
+                case .jobDeadline: changed += try await jobs.expire(id, lease: false, by: actor).status == .running ? 0 : 1
+                case .jobLease: changed += try await jobs.expire(id, lease: true, by: actor).status == .running ? 0 : 1
+                case .cancelGrace: changed += try await jobs.cancelPastGrace(id, by: actor) == nil ? 0 : 1
+                default: changed += try await tasks.expire(id, by: actor).status == .inProgress ? 0 : 1
+                }
+            }
+        }
+        return changed
+    }
+
+    func due(_ kind: SweepQueries.Due, batch: Int) async throws -> [UUID] {
+        try await database.read { try await SweepQueries($0, logger: database.logger).due(kind, now: Date(), limit: batch) }
+    }
+
+    public func rest(afterChanging changed: Int, batch: Int) async -> Duration {
+        changed >= batch ? .zero : interval
+    }
+}
+
+/// Retries (SPEC 4.3): failed jobs whose backoff has passed run their next attempt.
+public struct RetrySweep: Sweep {
+    public let kind = "retries"
+    let jobs: JobService
+    let database: Database
+    public var interval: Duration = .milliseconds(500)
+
+    public init(jobs: JobService, database: Database) {
+        self.jobs = jobs
+        self.database = database
+    }
+
+    public func runOnce(batch: Int, actor: Principal) async throws -> Int {
+        var changed = 0
+        let ids = try await database.read { try await SweepQueries($0, logger: database.logger).due(.retry, now: Date(), limit: batch) }
+        for id in ids {
+            do {
+                if try await jobs.retryDue(id, by: actor) != nil { changed += 1 }
+            } catch let error as DocketError where error.code == .budgetExceeded || error.code == .dependencyError
+                || error.code == .concurrencyError {
+                continue  // gated for now, or changed meanwhile: the next pass looks again
+            }
+        }
+        return changed
+    }
+
+    public func rest(afterChanging changed: Int, batch: Int) async -> Duration {
+        changed >= batch ? .zero : interval
+    }
+}
+
+/// Recurrence (SPEC 4.3): scheduled jobs whose time has come start (one run per slot). Between passes it sleeps until
+/// the next due time — at most `maximumRest`, since schedules made through other instances are not announced yet.
+public struct RecurrenceSweep: Sweep {
+    public let kind = "recurrence"
+    let jobs: JobService
+    let database: Database
+    public var maximumRest: Duration = .milliseconds(250)
+
+    public init(jobs: JobService, database: Database) {
+        self.jobs = jobs
+        self.database = database
+    }
+
+    public func runOnce(batch: Int, actor: Principal) async throws -> Int {
+        var changed = 0
+        let ids = try await database.read { try await SweepQueries($0, logger: database.logger).due(.scheduled, now: Date(), limit: batch) }
+        for id in ids {
+            do {
+                if try await jobs.fireDue(id, by: actor).status != .scheduled { changed += 1 }
+            } catch let error as DocketError where error.code == .budgetExceeded || error.code == .dependencyError
+                || error.code == .invalidTransition {
+                continue  // gated (it stays due and is looked at again), or its slot already ran
+            }
+        }
+        return changed
+    }
+
+    public func rest(afterChanging changed: Int, batch: Int) async -> Duration {
+        if changed >= batch { return .zero }
+        guard let next = try? await database.read({ try await SweepQueries($0, logger: database.logger).nextScheduled() }) else {
+            return maximumRest
+        }
+        let wait = next.timeIntervalSinceNow
+        if wait <= 0 { return .milliseconds(10) }
+        return min(maximumRest, .milliseconds(Int(wait * 1000)))
+    }
+}

@@ -1,0 +1,56 @@
+import DocketCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What each sweep finds due, through its partial index, a batch at a time (SPEC 4.3).
+public struct SweepQueries: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    public init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    public enum Due: String, Sendable, CaseIterable {
+        /// Running jobs past `timeout_seconds` (`jobs_deadline_idx`).
+        case jobDeadline
+        /// Running jobs whose worker lease ran out (`jobs_lease_idx`).
+        case jobLease
+        /// Graceful cancels past their grace (`jobs_cancel_grace_idx`).
+        case cancelGrace
+        /// Failed jobs whose retry time has come (`jobs_retry_idx`).
+        case retry
+        /// Scheduled jobs whose time has come (`jobs_due_idx`).
+        case scheduled
+        /// In-progress tasks past `timeout_seconds` (`tasks_deadline_idx`).
+        case taskDeadline
+    }
+
+    /// Up to `limit` ids of rows due at `now`, earliest first.
+    public func due(_ kind: Due, now: Date, limit: Int) async throws -> [UUID] {
+        let query: PostgresQuery = switch kind {
+        case .jobDeadline:
+            "SELECT id FROM docket.jobs WHERE status = 'running' AND deadline_at IS NOT NULL AND deadline_at <= \(now) ORDER BY deadline_at LIMIT \(Int32(limit))"
+        case .jobLease:
+            "SELECT id FROM docket.jobs WHERE status = 'running' AND lease_expires_at IS NOT NULL AND lease_expires_at <= \(now) ORDER BY lease_expires_at LIMIT \(Int32(limit))"
+        case .cancelGrace:
+            "SELECT id FROM docket.jobs WHERE status = 'running' AND cancel_deadline_at IS NOT NULL AND cancel_deadline_at <= \(now) ORDER BY cancel_deadline_at LIMIT \(Int32(limit))"
+        case .retry:
+            "SELECT id FROM docket.jobs WHERE status = 'failed' AND retry_at IS NOT NULL AND retry_at <= \(now) ORDER BY retry_at LIMIT \(Int32(limit))"
+        case .scheduled:
+            "SELECT id FROM docket.jobs WHERE status = 'scheduled' AND next_run_at <= \(now) ORDER BY next_run_at LIMIT \(Int32(limit))"
+        case .taskDeadline:
+            "SELECT id FROM docket.tasks WHERE status = 'in_progress' AND deadline_at IS NOT NULL AND deadline_at <= \(now) ORDER BY deadline_at LIMIT \(Int32(limit))"
+        }
+        return try await connection.query(query, logger: logger).collect().map { try $0.decode(UUID.self) }
+    }
+
+    /// When the next scheduled job is due, if any (the recurrence sweep sleeps until then).
+    public func nextScheduled() async throws -> Date? {
+        try await connection.query(
+            "SELECT min(next_run_at) FROM docket.jobs WHERE status = 'scheduled'", logger: logger
+        ).collect().first?.decode(Date?.self) ?? nil
+    }
+}

@@ -1,0 +1,67 @@
+import DocketCore
+import DocketPostgres
+import Foundation
+
+extension JobService {
+    /// The timeout sweep's end of a running job: past its deadline (`TIMEOUT`, run `timed_out`) or its lease
+    /// (`LEASE_EXPIRED`, run `failed`). Re-checked under the row lock, so a heartbeat or completion that came first wins.
+    public func expire(_ id: UUID, lease: Bool, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobFail) { job, tx in
+            guard job.status == .running else { return [] }
+            let due = lease ? job.leaseExpiresAt : job.deadlineAt
+            guard let due, due <= tx.now else { return [] }
+            let code = lease ? "LEASE_EXPIRED" : "TIMEOUT"
+            let message = lease ? "the worker's lease ran out at \(Timestamp.format(due))"
+                                : "running longer than timeout_seconds (\(job.timeoutSeconds ?? 0) s)"
+            try job.move(to: .failed, via: "job.fail", now: tx.now)
+            job.errorCode = code
+            job.errorMessage = message
+            var random = SystemRandomNumberGenerator()
+            job.endRunning(now: tx.now, retryDelay: job.retryDelay(using: &random))
+            try await tx.runs.close(job: job.id, status: lease ? .failed : .timedOut, at: tx.now, errorCode: code, errorMessage: message)
+            var events = [EventDraft.job(.jobTimedOut, job, actor: tx.actor.id, data: ["error_code": .string(code)])]
+            if job.retryAt == nil, let rearmed = try rearm(&job, from: .running, occurrence: .failed, tx) {
+                return events + rearmed
+            }
+            events += EventDraft.jobTransition(job, from: .running, actor: tx.actor.id, data: [
+                "error_code": .string(code), "retry_at": job.retryAt.wire])
+            return events
+        }
+    }
+
+    /// The timeout sweep's end of a graceful cancel nobody finished: cancelled hard once its grace has passed.
+    public func cancelPastGrace(_ id: UUID, by actor: Principal) async throws -> Job? {
+        let job = try await read(id, by: actor, .jobCancel)
+        guard job.status == .running, let grace = job.cancelDeadlineAt, grace <= clock() else { return nil }
+        let reason = job.cancelRequested?["reason"].flatMap { if case .string(let text) = $0 { text } else { nil } }
+        return try await cancel(id, reason: reason ?? "graceful cancel not finished within its grace", mode: .hard,
+                                expectedVersion: job.version, by: actor)
+    }
+
+    /// The retry sweep: a failed job whose backoff has passed runs its next attempt.
+    public func retryDue(_ id: UUID, by actor: Principal) async throws -> Job? {
+        let job = try await read(id, by: actor, .jobRetry)
+        guard job.status == .failed, let at = job.retryAt, at <= clock() else { return nil }
+        return try await retry(id, expectedVersion: job.version, by: actor, operation: JobStatus.retrySweepOperation)
+    }
+
+    /// The recurrence sweep: a scheduled job whose time has come starts its occurrence (one run per slot), or — when
+    /// the misfire policy skips the late slot — is re-armed for its next slot without running.
+    public func fireDue(_ id: UUID, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobStart) { job, tx in
+            guard job.status == .scheduled, let due = job.nextRunAt, due <= tx.now else { return [] }
+            let schedule = job.schedule.flatMap { try? Schedule(json: $0) }
+            if let schedule, schedule.isRecurring, schedule.dueSlot(scheduled: due, now: tx.now) == nil {
+                guard let next = schedule.nextSlot(afterOccurrence: due, now: tx.now, runsSoFar: job.runCount) else {
+                    job.nextRunAt = nil
+                    try job.move(to: .cancelled, via: "job.cancel", now: tx.now)
+                    return EventDraft.jobTransition(job, from: .scheduled, actor: tx.actor.id, data: ["reason": .string("no slot left")])
+                }
+                job.nextRunAt = next
+                return [.job(.jobScheduled, job, actor: tx.actor.id, data: ["next_run_at": next.wireValue, "skipped": due.wireValue])]
+            }
+            if let slot = schedule?.dueSlot(scheduled: due, now: tx.now) { job.nextRunAt = slot }
+            return try await beginOccurrence(&job, tx, worker: nil)
+        }
+    }
+}
