@@ -94,9 +94,17 @@ struct Docketd: AsyncParsableCommand {
         jobConfiguration.instanceId = instanceId
         let keys = APIKeyService(database: database)
         let metrics = ServerMetrics()
+        let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger)
+        let localRole: @Sendable () -> JSONValue = {
+            switch elector.currentRole {
+            case .leader(let epoch): .object(["id": .string(instanceId), "role": .string("leader"), "epoch": .number(Double(epoch))])
+            case .follower: .object(["id": .string(instanceId), "role": .string("follower")])
+            }
+        }
         let context = ServerContext(
             dispatcher: Dispatcher(jobs: JobService(database: database, configuration: jobConfiguration),
-                                   tasks: TaskService(database: database), cluster: ClusterService(database: database)),
+                                   tasks: TaskService(database: database),
+                                   cluster: ClusterService(database: database, localRole: localRole)),
             keys: keys, configuration: settings.server, instanceId: instanceId, version: Self.version,
             metrics: metrics, logger: logger)
         let protocolServer = ProtocolServer(context: context)
@@ -122,7 +130,6 @@ struct Docketd: AsyncParsableCommand {
                 return (false, "database unavailable: \(Database.classify(error).message)")
             }
         }
-        let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger)
         let jobService = JobService(database: database, configuration: jobConfiguration)
         let taskService = TaskService(database: database)
         let timeouts = SweepService(TimeoutSweep(jobs: jobService, tasks: taskService, database: database),
@@ -136,7 +143,7 @@ struct Docketd: AsyncParsableCommand {
         }
         let announcer = Announcer(server: protocolServer, health: health, database: database, keys: keys, endpoint: endpoint,
                                   dataDirectory: dataDirectory, logger: logger)
-        let group = ServiceGroup(configuration: .init(
+        var groupConfiguration = ServiceGroupConfiguration(
             services: [
                 .init(service: client),
                 .init(service: protocolServer, successTerminationBehavior: .gracefullyShutdownGroup),
@@ -151,7 +158,12 @@ struct Docketd: AsyncParsableCommand {
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
-            logger: logger))
+            logger: logger)
+        // A service stuck in its shutdown cannot keep the process alive: past the grace it is cancelled, and past a
+        // few more seconds the group gives up on it.
+        groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int(settings.shutdownGraceSeconds * 1000))
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
     }
 }

@@ -22,8 +22,16 @@ struct ClusterTests {
                 throw error
             }
             for server in servers { server.process.signal(SIGTERM) }
-            for server in servers { _ = try? await server.process.wait() }
+            var stuck = 0
+            for server in servers {
+                if (try? await server.process.wait(timeout: .seconds(25))) == nil {
+                    stuck += 1
+                    server.process.signal(SIGKILL)
+                    _ = try? await server.process.wait()
+                }
+            }
             try? FileManager.default.removeItem(atPath: folder)
+            #expect(stuck == 0, "every instance exits on SIGTERM")
         }
     }
 
@@ -70,6 +78,10 @@ struct ClusterTests {
                 return items.filter { $0["status"] == .string("active") }.count
             }
             #expect(active == 3)
+            let cli = try await Command(executable: try CLITests.docket, arguments: [
+                "cluster", "status", "--address", "127.0.0.1:\(servers[2].port)", "--token", servers[2].token]).runAsync()
+            #expect(cli.status == 0)
+            #expect(cli.text.contains("Leader: \(first.instance)"), "\(cli.text)")
 
             let leaderIndex = ids.firstIndex(of: first.instance)!
             servers[leaderIndex].process.signal(SIGKILL)
@@ -114,6 +126,70 @@ struct ClusterTests {
             let next = try await waitForLeader(via: servers[0]) { _, epoch in epoch > first.epoch }
             print("failover figures: pg_terminate_backend → new term after \(next.after)")
             #expect(next.after < .seconds(8))
+        }
+    }
+
+    @Test func aFrozenLeaderIsReplacedAndWritesNothingWhenItWakes() async throws {
+        try await withCluster { servers, endpoint in
+            let first = try await waitForLeader(via: servers[0]) { _, _ in true }
+            var ids: [String] = []
+            for server in servers { ids.append(try await instanceId(of: server)) }
+            let leaderIndex = ids.firstIndex(of: first.instance)!
+            let frozen = servers[leaderIndex], survivor = servers[(leaderIndex + 1) % 3]
+            // Give the sweeps work every second, so a leader that woke up believing itself leader would write.
+            let client = try await survivor.client()
+            for index in 0..<3 {
+                try await client.call("job.create", ["name": .string("tick-\(index)"), "tenant_id": .string("t"), "schedule": .object([
+                    "kind": .string("interval"), "every_seconds": .number(1), "misfire": .string("skip")])])
+            }
+            await client.close()
+            try await Task.sleep(for: .seconds(2))
+            let clock = ContinuousClock()
+            let stopped = clock.now
+            frozen.process.signal(SIGSTOP)
+            _ = try await waitForLeader(via: survivor, timeout: .seconds(30)) { instance, epoch in
+                instance != first.instance && epoch > first.epoch
+            }
+            let takeover = clock.now - stopped
+            print("failover figures: SIGSTOP → new leader after \(takeover) (lease TTL 10 s)")
+            #expect(takeover < .seconds(16), "target: lease TTL + 2 s")
+            let remaining = .seconds(30) - (clock.now - stopped)
+            if remaining > .zero { try await Task.sleep(for: remaining) }
+            frozen.process.signal(SIGCONT)
+            try await Task.sleep(for: .seconds(5))
+            // The woken leader reports itself a follower…
+            let woken = try await frozen.client()
+            let local = try await woken.call("cluster.status")["this_instance"]
+            await woken.close()
+            #expect(local?["role"] == .string("follower"))
+            // …and nothing carrying its epoch was written after the new epoch's first write.
+            let (lateEvents, lateRuns) = try await withDatabase(endpoint) { database in
+                try await database.read { connection in
+                    try await connection.query("""
+                        SELECT
+                          (SELECT count(*)::int FROM docket.events WHERE leader_epoch = \(Int64(first.epoch))
+                             AND occurred_at > (SELECT elected_at FROM docket.leadership WHERE name = 'default')),
+                          (SELECT count(*)::int FROM docket.job_runs WHERE leader_epoch = \(Int64(first.epoch))
+                             AND started_at > (SELECT elected_at FROM docket.leadership WHERE name = 'default'))
+                        """, logger: database.logger).collect().first!.decode((Int, Int).self)
+                }
+            }
+            if lateEvents > 0 {
+                let dump = try await withDatabase(endpoint) { database in
+                    try await database.read { connection in
+                        try await connection.query("""
+                            SELECT seq, topic, leader_epoch, occurred_at::text, actor_id FROM docket.events
+                            WHERE leader_epoch IS NOT NULL ORDER BY seq
+                            """, logger: database.logger).collect().map { row -> String in
+                            let (seq, topic, epoch, at, actor) = try row.decode((Int64, String, Int64, String, String?).self)
+                            return "\(seq) \(topic) e\(epoch) \(at) \(actor ?? "")"
+                        }
+                    }
+                }
+                print("events by epoch:\n" + dump.joined(separator: "\n"))
+            }
+            #expect(lateEvents == 0)
+            #expect(lateRuns == 0)
         }
     }
 }

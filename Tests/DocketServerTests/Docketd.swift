@@ -48,7 +48,14 @@ struct Docketd {
     func stop() async throws -> Int32 {
         process.signal(SIGTERM)
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-        return try await process.wait()
+        do {
+            return try await process.wait(timeout: .seconds(25))
+        } catch {
+            // It did not drain in time: never leave it behind, and fail the caller.
+            process.signal(SIGKILL)
+            _ = try? await process.wait()
+            throw error
+        }
     }
 }
 
