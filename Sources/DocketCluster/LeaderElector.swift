@@ -132,6 +132,12 @@ public final class LeaderElector: Service, Sendable {
                 logger.notice("resigned leadership", metadata: ["epoch": "\(epoch)"])
                 return
             }
+            // A closed lock connection means the lock is gone with it: nothing to wait for.
+            if connection.isClosed {
+                role.withLock { $0 = .follower }
+                logger.warning("stepped down", metadata: ["epoch": "\(epoch)", "reason": "lock connection closed"])
+                return
+            }
             let renewed = (try? await withDeadline(connection) {
                 try await queries.renewTerm(name: self.configuration.name, instance: self.instanceId, epoch: epoch)
             }) ?? nil

@@ -119,12 +119,15 @@ public struct EmbeddedPostgres: Sendable {
         try serverCommand("initdb", [
             "-D", layout.pgdata, "-U", Self.username, "--auth=trust", "-E", "UTF8", "--no-locale", "--no-instructions",
         ]).check("initdb in \(layout.pgdata)")
+        // The port only names the socket file (no TCP listener), and it stays the same across restarts, so clients
+        // that know the socket path reconnect by themselves after the server comes back.
         let settings = """
 
             # Added by docket: a private server reached only through its own unix socket.
             listen_addresses = ''
             unix_socket_permissions = 0700
             max_connections = 200
+            port = \(try FreePort.find())
             """
         guard let handle = FileHandle(forWritingAtPath: layout.pgdata + "/postgresql.conf") else {
             throw DocketError(.unavailable, "cannot write \(layout.pgdata)/postgresql.conf")
@@ -135,8 +138,7 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     private func launch(_ layout: Layout) throws -> Running {
-        let port = try FreePort.find()
-        var options = ["-p \(port)", "-k \(layout.socketDirectory)"]
+        var options = ["-k \(layout.socketDirectory)"]
         for (name, value) in serverSettings.sorted(by: { $0.key < $1.key }) {
             options.append("-c \(name)=\(value)")
         }

@@ -1,0 +1,82 @@
+import DocketClient
+import DocketCore
+import DocketPostgres
+import DocketTestSupport
+import Foundation
+import Testing
+
+/// Cross-instance behaviour and recovery from a database restart.
+@Suite(.serialized)
+struct ClusterRecoveryTests {
+    @Test func aTaskOnOneInstanceUnblocksThroughAnother() async throws {
+        try await withTestDatabase(migrated: false) { endpoint in
+            let folder = "/tmp/docketd-pair-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let a = try await Docketd.start(endpoint, folder: folder)
+            let b = try await Docketd.start(endpoint, folder: folder)
+            let onA = try await a.client(), onB = try await b.client()
+            let t: JSONValue = .string("t")
+            let prerequisite = try await onB.call("task.create", ["title": .string("first"), "tenant_id": t])
+            let dependent = try await onA.call("task.create", ["title": .string("second"), "tenant_id": t])
+            let blocked = try await onA.call("task.add_dependency", ["task_id": dependent["id"]!, "depends_on_id": prerequisite["id"]!, "tenant_id": t])
+            #expect(blocked["status"] == .string("blocked"))
+            try await onB.call("task.start", ["task_id": prerequisite["id"]!, "tenant_id": t])
+            try await onB.call("task.complete", ["task_id": prerequisite["id"]!, "tenant_id": t])
+            let seen = try await onA.call("task.get", ["task_id": dependent["id"]!, "tenant_id": t])
+            #expect(seen["status"] == .string("pending"), "unblocked by the completion made through the other instance")
+            await onA.close()
+            await onB.close()
+            #expect(try await a.stop() == 0)
+            #expect(try await b.stop() == 0)
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+
+    @Test func everyInstanceRecoversFromADatabaseRestart() async throws {
+        // A PostgreSQL of its own: restarting the shared test server would disturb the other tests.
+        let dataFolder = "/tmp/docket-restart-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let database = try EmbeddedPostgres(dataDirectory: dataFolder, serverSettings: ["fsync": "off"])
+        let endpoint = try await database.ensureRunning(logger: .init(label: "test"))
+        let folder = dataFolder + "-docketd"
+        var servers: [Docketd] = []
+        do {
+            for _ in 0..<3 { servers.append(try await Docketd.start(endpoint, folder: folder)) }
+            let before = try await ClusterTests().waitForLeader(via: servers[0]) { _, _ in true }
+            let client = try await servers[1].client()
+            let job = try await client.call("job.create", ["name": .string("before the restart"), "tenant_id": .string("t")])
+            await client.close()
+
+            #expect(try await database.stop())
+            try await Task.sleep(for: .seconds(2))
+            _ = try await database.start()
+
+            // One leader again (a new term), and every instance serves requests again, by itself.
+            let after = try await ClusterTests().waitForLeader(via: servers[2], timeout: .seconds(40)) { _, epoch in epoch > before.epoch }
+            print("restart figures: new term \(after.epoch) after the restart, \(after.after) after the server came back")
+            for server in servers {
+                let recovered = try await SweepTests().eventually(.seconds(30)) { () -> JSONValue? in
+                    guard let client = try? await server.client() else { return nil }
+                    defer { Task { await client.close() } }
+                    return try? await client.call("job.get", ["job_id": job["id"]!, "tenant_id": .string("t")])
+                }
+                #expect(recovered["name"] == .string("before the restart"))
+            }
+            // Exactly one instance believes it leads (a deposed one steps down as soon as it sees its lock connection gone).
+            let leaders = try await SweepTests().eventually(.seconds(10)) { () -> Int? in
+                var count = 0
+                for server in servers {
+                    let client = try await server.client()
+                    if try await client.call("cluster.status")["this_instance"]?["role"] == .string("leader") { count += 1 }
+                    await client.close()
+                }
+                return count == 1 ? count : nil
+            }
+            #expect(leaders == 1, "exactly one instance believes it leads")
+        } catch {
+            Issue.record(error)
+        }
+        for server in servers { _ = try? await server.stop() }
+        _ = try? await database.stop()
+        database.removeFiles()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
