@@ -78,8 +78,9 @@ struct FailoverScheduleTests {
             var slots: [String: [Double]] = [:]
             for (job, at) in rows { slots[job, default: []].append(at) }
             #expect(slots.count == 20)
-            var duplicates = 0, offGrid = 0, fewest = Int.max
+            var duplicates = 0, offGrid = 0, fewest = Int.max, latest = Double.infinity
             for (_, times) in slots {
+                latest = min(latest, (times.max() ?? 0) - start.timeIntervalSince1970)
                 duplicates += times.count - Set(times).count
                 offGrid += times.filter { abs(($0 - start.timeIntervalSince1970).rounded() - ($0 - start.timeIntervalSince1970)) > 0.001 }.count
                 fewest = min(fewest, times.count)
@@ -87,7 +88,10 @@ struct FailoverScheduleTests {
             print("failover figures: 20 one-second schedules for 60 s, two leader kills: \(rows.count) runs, fewest per job \(fewest), \(duplicates) duplicate slots, \(offGrid) off the grid")
             #expect(duplicates == 0, "no slot fired twice")
             #expect(offGrid == 0, "every run is for a slot of the schedule")
-            #expect(fewest >= 40, "slots kept firing through both failovers")
+            // Under run_once, slots missed while a worker or a leader was away fold into one catch-up run; on a loaded
+            // two-core machine that can be several, so the bound is loose. That slots fire after the second kill is not.
+            #expect(fewest >= 25, "slots kept firing through both failovers")
+            #expect(latest > 45, "every schedule fired after the second leader kill (its last slot: \(latest) s)")
         }
     }
 }
