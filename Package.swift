@@ -66,6 +66,20 @@ let package = Package(
                 "DocketCore",
                 "DocketPostgres",
                 "DocketServices",
+                "DocketBus",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The event bus of SPEC 4.4: LISTEN wake-ups, catch-up below the horizon, in-process fan-out, subscriptions.
+        .target(
+            name: "DocketBus",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -88,6 +102,7 @@ let package = Package(
                 "DocketPostgres",
                 "DocketServices",
                 "DocketProtocol",
+                "DocketBus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -118,6 +133,7 @@ let package = Package(
                 "DocketPostgres",
                 "DocketServer",
                 "DocketCluster",
+                "DocketBus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -174,6 +190,18 @@ let package = Package(
 
         .testTarget(name: "DocketCoreTests", dependencies: ["DocketCore"], swiftSettings: strict),
         .testTarget(
+            name: "DocketBusTests",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                "DocketBus",
+                "DocketTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "DocketPostgresTests",
             dependencies: [
                 "DocketCore",
@@ -193,6 +221,7 @@ let package = Package(
                 "DocketServer",
                 "DocketServices",
                 "DocketClient",
+                "DocketBus",
                 "DocketTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

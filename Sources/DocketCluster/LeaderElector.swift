@@ -152,48 +152,12 @@ public final class LeaderElector: Service, Sendable {
         }
     }
 
-    /// Runs a query with a deadline of at least a second; past it, closes the connection (the only way to abort an
-    /// in-flight PostgresNIO query) and returns nil.
-    ///
-    /// A query on a connection that is already closed never completes (PLATFORM-NOTES), so this refuses a closed
-    /// connection up front and does not wait for the query once the deadline has passed: the race is run in two
-    /// unstructured tasks, the first to finish answers, and a query left hanging on a closed connection is abandoned.
+    /// Runs a query with a deadline of at least a second; past it the connection is closed and the answer is nil.
     private func withDeadline<T: Sendable>(_ connection: PostgresConnection, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
-        guard !connection.isClosed else { throw DocketError(.unavailable, "the election connection is closed") }
-        let limit = max(configuration.heartbeatInterval, .seconds(1))
-        let answered = OnceFlag()
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T?, any Error>) in
-            Task {
-                do {
-                    let value = try await body()
-                    if answered.claim() { continuation.resume(returning: value) }
-                } catch {
-                    if answered.claim() { continuation.resume(throwing: error) }
-                }
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                if answered.claim() {
-                    try? await connection.close()
-                    continuation.resume(returning: nil)
-                }
-            }
-        }
+        try await connection.withDeadline(max(configuration.heartbeatInterval, .seconds(1)), body)
     }
 
     private func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-}
-
-/// True for the first caller of `claim()` only.
-final class OnceFlag: Sendable {
-    private let taken = Mutex(false)
-
-    func claim() -> Bool {
-        taken.withLock { taken in
-            defer { taken = true }
-            return !taken
-        }
     }
 }

@@ -1,3 +1,4 @@
+import DocketBus
 import DocketCore
 import DocketPostgres
 import Foundation
@@ -44,9 +45,13 @@ public final class SweepService<S: Sweep>: Service, Sendable {
     let database: Database
     let configuration: Configuration
     let logger: Logger
+    /// Ends a rest early (the recurrence sweep's: a schedule changed somewhere in the cluster).
+    let wake: WakeSignal?
     private let stopping = Mutex(false)
 
-    public init(_ sweep: S, elector: LeaderElector, database: Database, configuration: Configuration = .init(), logger: Logger) {
+    public init(_ sweep: S, elector: LeaderElector, database: Database, configuration: Configuration = .init(),
+                wake: WakeSignal? = nil, logger: Logger) {
+        self.wake = wake
         self.sweep = sweep
         self.elector = elector
         self.database = database
@@ -88,10 +93,16 @@ public final class SweepService<S: Sweep>: Service, Sendable {
                     self.logger.warning("sweep pass failed", metadata: [
                         "sweep": "\(self.sweep.kind)", "error": "\(DatabaseEndpoint.reason(error))", "next_batch": "\(batch)"])
                 }
-                try? await Task.sleep(for: await self.sweep.rest(afterChanging: changed, batch: batch))
+                let rest = await self.sweep.rest(afterChanging: changed, batch: batch)
+                if let wake = self.wake {
+                    await wake.wait(upTo: rest)
+                } else {
+                    try? await Task.sleep(for: rest)
+                }
             }
         } onGracefulShutdown: {
             self.stopping.withLock { $0 = true }
+            self.wake?.fire()
         }
     }
 

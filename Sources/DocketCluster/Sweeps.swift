@@ -76,17 +76,22 @@ public struct RetrySweep: Sweep {
 }
 
 /// Recurrence (SPEC 4.3): scheduled jobs whose time has come start (one run per slot). Between passes it sleeps until
-/// the next due time — at most `maximumRest`, since schedules made through other instances are not announced yet.
+/// the next due time, or until the bus reports a schedule change (`RecurrenceSweep.wakesOn`), and at most
+/// `maximumRest` (the bus off, or a change whose wake-up was lost).
 public struct RecurrenceSweep: Sweep {
     public let kind = "recurrence"
     let jobs: JobService
     let database: Database
-    public var maximumRest: Duration = .milliseconds(250)
+    public var maximumRest: Duration
 
-    public init(jobs: JobService, database: Database) {
+    public init(jobs: JobService, database: Database, maximumRest: Duration = .milliseconds(250)) {
         self.jobs = jobs
         self.database = database
+        self.maximumRest = maximumRest
     }
+
+    /// The events after which the next due time may have moved: a job made, changed, (re-)armed or resumed.
+    public static let wakesOn: Set<String> = ["job.created", "job.updated", "job.scheduled", "job.resumed", "job.retried"]
 
     public func runOnce(batch: Int, actor: Principal) async throws -> Int {
         var changed = 0
@@ -109,6 +114,6 @@ public struct RecurrenceSweep: Sweep {
         }
         let wait = next.timeIntervalSinceNow
         if wait <= 0 { return .milliseconds(10) }
-        return min(maximumRest, .milliseconds(Int(wait * 1000)))
+        return min(maximumRest, .microseconds(Int(wait * 1_000_000)))
     }
 }

@@ -69,6 +69,15 @@ public enum WireResponse {
         line(.object(["event": envelope, "subscription": .string(subscription)]))
     }
 
+    /// Tells a subscriber its subscription has ended (it fell behind, or the database was unreachable for its replay).
+    public static func dropped(subscription: String, error: DocketError, lastSeq: Int64?) -> [UInt8] {
+        var details = error.details
+        if let lastSeq { details["last_seq"] = .number(Double(lastSeq)) }
+        var body: [String: JSONValue] = ["code": .string(error.code.rawValue), "message": .string(error.message)]
+        if !details.isEmpty { body["details"] = .object(details) }
+        return line(.object(["subscription": .string(subscription), "dropped": .bool(true), "error": .object(body)]))
+    }
+
     static func line(_ value: JSONValue) -> [UInt8] {
         var out = JSONWriter.bytes(value)
         out.append(UInt8(ascii: "\n"))
@@ -82,6 +91,8 @@ public enum WireResponse {
         /// Set for pushed events instead of `result`.
         public var event: JSONValue?
         public var subscription: String?
+        /// Set (with `subscription` and a failure `result`) when the server ended a subscription.
+        public var dropped = false
     }
 
     public static func parse(_ line: some Collection<UInt8>) throws -> Parsed {
@@ -93,14 +104,26 @@ public enum WireResponse {
             return Parsed(id: .null, result: .success(.null), event: event, subscription: subscription)
         }
         let id = fields["id"] ?? .null
+        if fields["dropped"] == .bool(true), case .string(let subscription)? = fields["subscription"] {
+            var parsed = Parsed(id: .null, result: .failure(Self.error(fields["error"])), subscription: subscription)
+            parsed.dropped = true
+            return parsed
+        }
         if fields["ok"] == .bool(true) {
             return Parsed(id: id, result: .success(fields["data"] ?? .null))
         }
-        guard case .object(let error)? = fields["error"], case .string(let codeName)? = error["code"] else {
+        guard case .object(let error)? = fields["error"], case .string = error["code"] else {
             throw DocketError(.badRequest, "the server sent a response without ok or error")
+        }
+        return Parsed(id: id, result: .failure(Self.error(.object(error))))
+    }
+
+    static func error(_ value: JSONValue?) -> DocketError {
+        guard case .object(let error)? = value, case .string(let codeName)? = error["code"] else {
+            return DocketError(.internal, "the server sent an error without a code")
         }
         let code = DocketError.Code(rawValue: codeName) ?? .internal
         let message: String = if case .string(let text)? = error["message"] { text } else { codeName }
-        return Parsed(id: id, result: .failure(DocketError(code, message, details: error["details"]?.objectValue ?? [:])))
+        return DocketError(code, message, details: error["details"]?.objectValue ?? [:])
     }
 }

@@ -20,6 +20,7 @@ struct ClientSession {
             let responses = ResponseQueue()
             let slots = InFlightSlots(configuration.maxInFlightPerConnection)
             let activity = Activity()
+            let events = EventSession(bus: context.bus)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     while let batch = await responses.next() {
@@ -29,8 +30,8 @@ struct ClientSession {
                         do { try await outbound.write(buffer) } catch { break }
                     }
                 }
-                group.addTask { await watch(activity, slots) }
-                await read(inbound, responses, slots, activity)
+                group.addTask { await watch(activity, slots, events) }
+                await read(inbound, responses, slots, activity, events)
                 responses.finish()
                 activity.finish()
             }
@@ -38,13 +39,16 @@ struct ClientSession {
     }
 
     private func read(
-        _ inbound: NIOAsyncChannelInboundStream<Frame>, _ responses: ResponseQueue, _ slots: InFlightSlots, _ activity: Activity
+        _ inbound: NIOAsyncChannelInboundStream<Frame>, _ responses: ResponseQueue, _ slots: InFlightSlots, _ activity: Activity,
+        _ events: EventSession
     ) async {
         var actor: Principal?
         var failedAuths = 0
         // Discarding: a long-lived connection serves millions of requests, and a plain task group would keep every
         // finished child until it was awaited.
         await withDiscardingTaskGroup { requests in
+            // Subscriptions end with the reading (however it ends), so the group does not wait on their deliveries.
+            defer { events.closeAll() }
             do {
                 for try await frame in inbound {
                     activity.touch()
@@ -95,6 +99,33 @@ struct ClientSession {
                             context.metrics.countError(.unauthenticated)
                             continue
                         }
+                        if request.op == "subscribe" {
+                            do throws(DocketError) {
+                                let delivery = try await events.subscribe(request, actor: actor, responses: responses)
+                                requests.addTask { await delivery() }
+                            } catch {
+                                responses.push(WireResponse.failure(id: request.id, error: error))
+                                context.metrics.countError(error.code)
+                            }
+                            continue
+                        }
+                        if request.op == "unsubscribe" {
+                            do throws(DocketError) {
+                                responses.push(WireResponse.success(id: request.id, data: try events.unsubscribe(request)))
+                            } catch {
+                                responses.push(WireResponse.failure(id: request.id, error: error))
+                                context.metrics.countError(error.code)
+                            }
+                            continue
+                        }
+                        if request.op == "events.list" {
+                            await slots.acquire()
+                            requests.addTask {
+                                responses.push(await serve(request) { try await events.list(request, actor: actor) })
+                                slots.release()
+                            }
+                            continue
+                        }
                         guard Dispatcher.knows(request.op) else {
                             responses.push(WireResponse.failure(id: request.id, error: DocketError(.unknownOp,
                                 "unknown op \"\(request.op)\"", details: ["op": .string(request.op)])))
@@ -116,10 +147,15 @@ struct ClientSession {
 
     /// Runs one request through the dispatcher and renders its response line.
     private func serve(_ request: WireRequest, actor: Principal) async -> [UInt8] {
+        await serve(request) { try await context.dispatcher.handle(request, actor: actor) }
+    }
+
+    /// Runs `body` for `request`, counting it in the metrics, and renders its response line.
+    private func serve(_ request: WireRequest, _ body: () async throws -> JSONValue) async -> [UInt8] {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let data = try await context.dispatcher.handle(request, actor: actor)
+            let data = try await body()
             context.metrics.record(op: request.op, duration: clock.now - started, error: nil)
             return WireResponse.success(id: request.id, data: data)
         } catch {
@@ -131,7 +167,7 @@ struct ClientSession {
     }
 
     /// Closes the connection when it has not authenticated in time or has been idle too long.
-    private func watch(_ activity: Activity, _ slots: InFlightSlots) async {
+    private func watch(_ activity: Activity, _ slots: InFlightSlots, _ events: EventSession) async {
         let configuration = context.configuration
         while !activity.isFinished {
             try? await Task.sleep(for: .milliseconds(250))
@@ -141,7 +177,7 @@ struct ClientSession {
                 channel.channel.close(promise: nil)
                 return
             }
-            if !slots.inUse, now - last > .seconds(configuration.idleTimeoutSeconds) {
+            if !slots.inUse, !events.hasSubscriptions, now - last > .seconds(configuration.idleTimeoutSeconds) {
                 channel.channel.close(promise: nil)
                 return
             }

@@ -67,14 +67,32 @@ final class InFlightSlots: Sendable {
 }
 
 /// Responses waiting to be written: the writer takes everything pending at once and writes it with one flush.
+///
+/// Pushed events go through `pushPaced`, which waits while `pacedLimit` lines are pending: a client that does not read
+/// stalls its subscriptions' delivery (their bounded mailboxes then overflow) instead of growing this queue.
 final class ResponseQueue: Sendable {
     private struct State {
         var pending: [[UInt8]] = []
         var waiter: CheckedContinuation<[[UInt8]]?, Never>?
         var finished = false
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
+    let pacedLimit = 256
+
+    /// Queues a pushed line once fewer than `pacedLimit` lines are pending (dropped when the connection is finished).
+    func pushPaced(_ line: [UInt8]) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let room = state.withLock { state -> Bool in
+                if state.finished || state.pending.count < pacedLimit { return true }
+                state.roomWaiters.append(continuation)
+                return false
+            }
+            if room { continuation.resume() }
+        }
+        push(line)
+    }
 
     func push(_ line: [UInt8]) {
         let resume = state.withLock { state -> (CheckedContinuation<[[UInt8]]?, Never>, [[UInt8]])? in
@@ -91,26 +109,31 @@ final class ResponseQueue: Sendable {
 
     /// No more responses will come; the writer ends after what is pending.
     func finish() {
-        let waiter = state.withLock { state -> CheckedContinuation<[[UInt8]]?, Never>? in
+        let (waiter, rooms) = state.withLock { state -> (CheckedContinuation<[[UInt8]]?, Never>?, [CheckedContinuation<Void, Never>]) in
             state.finished = true
-            defer { state.waiter = nil }
-            return state.pending.isEmpty ? state.waiter : nil
+            defer { state.waiter = nil; state.roomWaiters = [] }
+            return (state.pending.isEmpty ? state.waiter : nil, state.roomWaiters)
         }
         waiter?.resume(returning: nil)
+        for room in rooms { room.resume() }
     }
 
     /// Everything pending, waiting for at least one line; nil once finished and drained.
     func next() async -> [[UInt8]]? {
         await withCheckedContinuation { (continuation: CheckedContinuation<[[UInt8]]?, Never>) in
-            let ready = state.withLock { state -> [[UInt8]]?? in
+            let (ready, rooms) = state.withLock { state -> ([[UInt8]]??, [CheckedContinuation<Void, Never>]) in
                 if !state.pending.isEmpty {
-                    defer { state.pending.removeAll(keepingCapacity: true) }
-                    return .some(state.pending)
+                    defer {
+                        state.pending.removeAll(keepingCapacity: true)
+                        state.roomWaiters = []
+                    }
+                    return (.some(state.pending), state.roomWaiters)
                 }
-                if state.finished { return .some(nil) }
+                if state.finished { return (.some(nil), []) }
                 state.waiter = continuation
-                return nil
+                return (nil, [])
             }
+            for room in rooms { room.resume() }
             if let ready { continuation.resume(returning: ready) }
         }
     }

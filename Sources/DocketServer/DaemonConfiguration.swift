@@ -1,3 +1,4 @@
+import DocketBus
 import DocketCore
 import Foundation
 
@@ -26,6 +27,9 @@ public struct DaemonConfiguration: Sendable {
         .init(name: "pool-size", environment: "DOCKET_POOL_SIZE", defaultValue: "20", help: "database connections at most"),
         .init(name: "cancel-grace", environment: "DOCKET_CANCEL_GRACE", defaultValue: "30", help: "seconds a graceful cancel waits"),
         .init(name: "shutdown-grace", environment: "DOCKET_SHUTDOWN_GRACE", defaultValue: "10", help: "seconds to drain on SIGTERM"),
+        .init(name: "bus", environment: "DOCKET_BUS", defaultValue: "on", help: "event bus: on, or off (no subscriptions; for measuring its cost)"),
+        .init(name: "subscriber-buffer", environment: "DOCKET_SUBSCRIBER_BUFFER", defaultValue: "1000", help: "events queued per subscriber before it is dropped"),
+        .init(name: "max-subscriptions", environment: "DOCKET_MAX_SUBSCRIPTIONS", defaultValue: "16", help: "subscriptions per connection"),
         .init(name: "log-level", environment: "DOCKET_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
     ]
 
@@ -38,6 +42,8 @@ public struct DaemonConfiguration: Sendable {
     public var cancelGraceSeconds: Double = 30
     public var shutdownGraceSeconds: Double = 10
     public var logLevel = "info"
+    public var busEnabled = true
+    public var bus = EventBus.Configuration()
 
     public init() {}
 
@@ -99,6 +105,14 @@ public struct DaemonConfiguration: Sendable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logLevel) else {
             throw .validation(field: "log-level", "must be trace, debug, info, notice, warning or error")
         }
+        switch raw["bus"] ?? "on" {
+        case "on": config.busEnabled = true
+        case "off": config.busEnabled = false
+        default: throw .validation(field: "bus", "must be on or off, got \"\(raw["bus"] ?? "")\"")
+        }
+        config.bus.subscriberBuffer = try whole("subscriber-buffer")
+        config.bus.maxSubscriptionsPerConnection = try whole("max-subscriptions")
+        try config.bus.validate()
         try config.server.validate()
         return config
     }

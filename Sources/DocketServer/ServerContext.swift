@@ -1,3 +1,4 @@
+import DocketBus
 import DocketCore
 import DocketServices
 import Logging
@@ -11,9 +12,12 @@ public struct ServerContext: Sendable {
     public let version: String
     public let metrics: ServerMetrics
     public let logger: Logger
+    /// Subscriptions and `events.list`; nil when the bus is off on this instance.
+    public let bus: EventBus?
 
     public init(dispatcher: Dispatcher, keys: APIKeyService, configuration: ServerConfiguration, instanceId: String,
-                version: String, metrics: ServerMetrics, logger: Logger) {
+                version: String, metrics: ServerMetrics, logger: Logger, bus: EventBus? = nil) {
+        self.bus = bus
         self.dispatcher = dispatcher
         self.keys = keys
         self.configuration = configuration

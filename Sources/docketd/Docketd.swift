@@ -1,4 +1,5 @@
 import ArgumentParser
+import DocketBus
 import DocketCluster
 import DocketCore
 import DocketPostgres
@@ -30,6 +31,9 @@ struct Docketd: AsyncParsableCommand {
     @Option(help: "Database connections at most (env DOCKET_POOL_SIZE).") var poolSize: String?
     @Option(help: "Seconds a graceful cancel waits (env DOCKET_CANCEL_GRACE).") var cancelGrace: String?
     @Option(help: "Seconds to drain on SIGTERM (env DOCKET_SHUTDOWN_GRACE).") var shutdownGrace: String?
+    @Option(help: "Event bus on or off (env DOCKET_BUS, default on).") var bus: String?
+    @Option(help: "Events queued per subscriber before it is dropped (env DOCKET_SUBSCRIBER_BUFFER).") var subscriberBuffer: String?
+    @Option(help: "Subscriptions per connection (env DOCKET_MAX_SUBSCRIPTIONS).") var maxSubscriptions: String?
     @Option(help: "Log level (env DOCKET_LOG_LEVEL).") var logLevel: String?
 
     func run() async throws {
@@ -65,6 +69,7 @@ struct Docketd: AsyncParsableCommand {
             ("max-line-bytes", maxLineBytes), ("max-connections", maxConnections), ("max-in-flight", maxInFlight),
             ("auth-deadline", authDeadline), ("idle-timeout", idleTimeout), ("max-failed-auths", maxFailedAuths),
             ("pool-size", poolSize), ("cancel-grace", cancelGrace), ("shutdown-grace", shutdownGrace), ("log-level", logLevel),
+            ("bus", bus), ("subscriber-buffer", subscriberBuffer), ("max-subscriptions", maxSubscriptions),
         ]
         for case let (name, value?) in given { flags[name] = value }
         var file: [String: String] = [:]
@@ -94,6 +99,19 @@ struct Docketd: AsyncParsableCommand {
         jobConfiguration.instanceId = instanceId
         let keys = APIKeyService(database: database)
         let metrics = ServerMetrics()
+        // The event bus (docs/cluster.md): a listener per instance, wake-ups after local commits, in-process fan-out.
+        let hub = EventHub()
+        let listener = EventListener(endpoint: endpoint, hub: hub, logger: logger)
+        let notifier = WakeupNotifier(database: database)
+        let scheduleChanged = WakeSignal()
+        if settings.busEnabled {
+            database.eventCommits.observe {
+                listener.wake.fire()
+                notifier.committed()
+            }
+            hub.watch(scheduleChanged) { RecurrenceSweep.wakesOn.contains($0.topic) }
+        }
+        let eventBus = settings.busEnabled ? EventBus(hub: hub, database: database, configuration: settings.bus) : nil
         let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger)
         let localRole: @Sendable () -> JSONValue = {
             switch elector.currentRole {
@@ -106,7 +124,7 @@ struct Docketd: AsyncParsableCommand {
                                    tasks: TaskService(database: database),
                                    cluster: ClusterService(database: database, localRole: localRole)),
             keys: keys, configuration: settings.server, instanceId: instanceId, version: Self.version,
-            metrics: metrics, logger: logger)
+            metrics: metrics, logger: logger, bus: eventBus)
         let protocolServer = ProtocolServer(context: context)
         let poolSize = settings.poolSize
         let pool: HealthServer.ExtraMetrics = {
@@ -117,7 +135,7 @@ struct Docketd: AsyncParsableCommand {
                 "# TYPE docket_db_pool_in_use_peak gauge", "docket_db_pool_in_use_peak \(database.usage.peak)",
                 "# HELP docket_db_pool_size Database connections at most.",
                 "# TYPE docket_db_pool_size gauge", "docket_db_pool_size \(poolSize)",
-            ]
+            ] + Self.busMetrics(listener.statistics, hub: hub, notifications: notifier.notificationsSent)
         }
         let health = HealthServer(host: settings.httpHost, port: settings.httpPort, metrics: metrics, logger: logger,
                                   extra: pool) {
@@ -135,7 +153,10 @@ struct Docketd: AsyncParsableCommand {
         let timeouts = SweepService(TimeoutSweep(jobs: jobService, tasks: taskService, database: database),
                                     elector: elector, database: database, logger: logger)
         let retries = SweepService(RetrySweep(jobs: jobService, database: database), elector: elector, database: database, logger: logger)
-        let recurrence = SweepService(RecurrenceSweep(jobs: jobService, database: database), elector: elector, database: database, logger: logger)
+        let recurrence = SweepService(
+            RecurrenceSweep(jobs: jobService, database: database,
+                            maximumRest: settings.busEnabled ? .seconds(2) : .milliseconds(250)),
+            elector: elector, database: database, wake: settings.busEnabled ? scheduleChanged : nil, logger: logger)
         let registry = InstanceRegistry(database: database, instanceId: instanceId, version: Self.version, elector: elector) {
             let address = try await protocolServer.boundAddress()
             while health.boundAddress == nil { try await Task.sleep(for: .milliseconds(20)) }
@@ -143,9 +164,10 @@ struct Docketd: AsyncParsableCommand {
         }
         let announcer = Announcer(server: protocolServer, health: health, database: database, keys: keys, endpoint: endpoint,
                                   dataDirectory: dataDirectory, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client)]
+        if settings.busEnabled { services += [.init(service: listener), .init(service: notifier)] }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [
-                .init(service: client),
+            services: services + [
                 .init(service: protocolServer, successTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: health),
                 .init(service: announcer),
@@ -165,5 +187,26 @@ struct Docketd: AsyncParsableCommand {
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: groupConfiguration)
         try await group.run()
+    }
+
+    static func busMetrics(_ statistics: EventListener.Statistics, hub: EventHub, notifications: Int) -> [String] {
+        [
+            "# HELP docket_bus_connected Whether the event listener holds its database connection.",
+            "# TYPE docket_bus_connected gauge", "docket_bus_connected \(statistics.connected ? 1 : 0)",
+            "# HELP docket_bus_position Last event seq published to this instance's subscribers.",
+            "# TYPE docket_bus_position gauge", "docket_bus_position \(hub.position ?? 0)",
+            "# HELP docket_bus_events_total Events read by the listener.",
+            "# TYPE docket_bus_events_total counter", "docket_bus_events_total \(statistics.delivered)",
+            "# HELP docket_bus_catch_ups_total Catch-up passes (wake-ups, polls, reconnects).",
+            "# TYPE docket_bus_catch_ups_total counter", "docket_bus_catch_ups_total \(statistics.catchUps)",
+            "# HELP docket_bus_reconnects_total Times the listener connection was replaced.",
+            "# TYPE docket_bus_reconnects_total counter", "docket_bus_reconnects_total \(statistics.reconnects)",
+            "# HELP docket_bus_subscribers Subscriptions on this instance.",
+            "# TYPE docket_bus_subscribers gauge", "docket_bus_subscribers \(hub.subscriberCount)",
+            "# HELP docket_bus_dropped_subscribers_total Subscribers dropped for falling behind.",
+            "# TYPE docket_bus_dropped_subscribers_total counter", "docket_bus_dropped_subscribers_total \(statistics.droppedSubscribers)",
+            "# HELP docket_bus_notifications_total Wake-up NOTIFYs sent by this instance.",
+            "# TYPE docket_bus_notifications_total counter", "docket_bus_notifications_total \(notifications)",
+        ]
     }
 }

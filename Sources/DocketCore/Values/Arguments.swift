@@ -56,6 +56,23 @@ public struct Arguments: Sendable {
         }
     }
 
+    /// An optional array of strings, each at most `maxLength` characters, at most `maxCount` of them.
+    public func optionalStrings(_ name: String, maxCount: Int = 100, maxLength: Int = 200) throws(DocketError) -> [String]? {
+        switch fields[name] {
+        case nil, .null?: return nil
+        case .array(let values)?:
+            guard values.count <= maxCount else { throw .validation(field: name, "at most \(maxCount) entries") }
+            var strings: [String] = []
+            for value in values {
+                guard case .string(let text) = value else { throw .validation(field: name, "must be an array of strings") }
+                guard text.count <= maxLength else { throw .validation(field: name, "an entry is longer than \(maxLength) characters") }
+                strings.append(text)
+            }
+            return strings
+        default: throw .validation(field: name, "must be an array of strings")
+        }
+    }
+
     public func optionalBool(_ name: String) throws(DocketError) -> Bool? {
         switch fields[name] {
         case nil, .null?: return nil

@@ -14,6 +14,8 @@ public struct Database: Sendable {
     public var maxAttempts = 3
     /// Operations holding or waiting for a pooled connection right now (the pool-usage gauge of /metrics).
     public let usage = PoolUsage()
+    /// Told after every committed transaction that appended events: the bus wakes its readers (SPEC 4.4).
+    public let eventCommits = CommitSignal()
 
     /// A check run first in every transaction of the task it is bound to (`Database.$fence.withValue`): the leader's
     /// sweeps bind one that verifies their term, so their writes commit only while the term is theirs.
@@ -21,6 +23,8 @@ public struct Database: Sendable {
     @TaskLocal public static var fence: Fence?
     /// The leader epoch to stamp on the runs and events written by the task it is bound to (sweeps).
     @TaskLocal public static var leaderEpoch: Int64?
+    /// Set by `EventQueries.append` inside a `transaction`, so its commit is announced on `eventCommits`.
+    @TaskLocal public static var eventMark: EventMark?
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
@@ -36,12 +40,17 @@ public struct Database: Sendable {
         while true {
             do {
                 let fence = Database.fence
-                return try await client.withConnection { connection in
-                    try await connection.inTransaction(logger: logger) { connection in
-                        try await fence?(connection)
-                        return try await body(connection)
+                let mark = EventMark()
+                let result = try await Database.$eventMark.withValue(mark) {
+                    try await client.withConnection { connection in
+                        try await connection.inTransaction(logger: logger) { connection in
+                            try await fence?(connection)
+                            return try await body(connection)
+                        }
                     }
                 }
+                if mark.isSet { eventCommits.fire() }
+                return result
             } catch let error as DocketError {
                 throw error
             } catch {
@@ -100,6 +109,27 @@ public struct Database: Sendable {
         }
         return name
     }
+}
+
+/// Whether the current transaction appended events.
+public final class EventMark: Sendable {
+    private let state = Atomic(false)
+
+    public init() {}
+
+    public func set() { state.store(true, ordering: .relaxed) }
+    public var isSet: Bool { state.load(ordering: .relaxed) }
+}
+
+/// Handlers run after a commit that wrote events. They must return at once (they run on the committing request).
+public final class CommitSignal: Sendable {
+    private let handlers = Mutex<[@Sendable () -> Void]>([])
+
+    public init() {}
+
+    public func observe(_ handler: @escaping @Sendable () -> Void) { handlers.withLock { $0.append(handler) } }
+
+    public func fire() { for handler in handlers.withLock({ $0 }) { handler() } }
 }
 
 /// How many operations hold or wait for a pooled connection, now and at most since start.

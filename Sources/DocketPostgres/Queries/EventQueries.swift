@@ -3,8 +3,11 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Statements on `docket.events`, the transactional outbox.
+/// Statements on `docket.events`, the transactional outbox and the bus order (SPEC 2.7, 4.4).
 public struct EventQueries: Sendable {
+    /// The channel on which instances wake each other after committing events; the payload is empty.
+    public static let channel = "docket_events"
+
     let connection: PostgresConnection
     let logger: Logger
 
@@ -13,8 +16,11 @@ public struct EventQueries: Sendable {
         self.logger = logger
     }
 
-    /// Appends events in the caller's transaction, in order (they get increasing `seq`).
+    /// Appends events in the caller's transaction, in order (they get increasing `seq`). The table's statement trigger
+    /// announces the transaction's lowest possible `seq` before the first one is drawn (migration 0004).
     public func append(_ events: [EventDraft]) async throws {
+        guard !events.isEmpty else { return }
+        Database.eventMark?.set()
         let epoch = Database.leaderEpoch
         for event in events {
             try await connection.query("""
@@ -25,20 +31,66 @@ public struct EventQueries: Sendable {
         }
     }
 
-    /// Events after `seq`, oldest first (optionally one entity's or one tenant's).
+    /// The highest `seq` below which no event can still commit. Must run as its own statement, before the read that
+    /// uses it, so that read's snapshot is taken after every bound it relied on.
+    public func horizon() async throws -> Int64 {
+        let rows = try await connection.query("SELECT docket.events_horizon()", logger: logger).collect()
+        return try rows.first?.decode(Int64?.self) ?? 0
+    }
+
+    /// Events with `afterSeq < seq <= throughSeq`, oldest first: what a bus reader delivers next.
+    public func list(afterSeq: Int64, throughSeq: Int64, limit: Int) async throws -> [Event] {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM docket.events
+            WHERE seq > \(afterSeq) AND seq <= \(throughSeq)
+            ORDER BY seq LIMIT \(Int32(limit))
+            """, logger: logger)
+        return try await Self.decode(rows)
+    }
+
+    /// Events after `afterSeq` up to the horizon that a reader may see: of `tenant` (any tenant when nil, plus cluster
+    /// events when `clusterEvents`), of the `entityTypes` it may read, whose topic matches one of the LIKE `patterns`.
+    public func list(
+        afterSeq: Int64, throughSeq: Int64, tenant: String?, entityTypes: [String], clusterEvents: Bool,
+        patterns: [String], limit: Int
+    ) async throws -> [Event] {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM docket.events
+            WHERE seq > \(afterSeq) AND seq <= \(throughSeq)
+              AND entity_type = ANY(\(entityTypes)) AND topic LIKE ANY(\(patterns))
+              AND (tenant_id = \(tenant) OR (\(tenant)::text IS NULL AND tenant_id IS NOT NULL)
+                   OR (tenant_id IS NULL AND \(clusterEvents)))
+            ORDER BY seq LIMIT \(Int32(limit))
+            """, logger: logger)
+        return try await Self.decode(rows)
+    }
+
+    /// Events of one entity (or of one tenant), oldest first.
     public func list(afterSeq: Int64, tenant: String? = nil, entity: String? = nil, limit: Int = 1000) async throws -> [Event] {
         let rows = try await connection.query("""
-            SELECT seq, id, topic, tenant_id, entity_type, entity_id, actor_id, occurred_at, data
-            FROM docket.events
+            SELECT \(unescaped: Self.columns) FROM docket.events
             WHERE seq > \(afterSeq) AND (\(tenant)::text IS NULL OR tenant_id = \(tenant))
               AND (\(entity)::text IS NULL OR entity_id = \(entity))
             ORDER BY seq LIMIT \(Int32(limit))
-            """, logger: logger).collect()
-        return try rows.map { row in
+            """, logger: logger)
+        return try await Self.decode(rows)
+    }
+
+    /// Wakes every listening instance (outside any write transaction: SPEC 4.4).
+    public func notify() async throws {
+        try await connection.query("SELECT pg_notify(\(Self.channel), '')", logger: logger)
+    }
+
+    static let columns = "seq, id, topic, tenant_id, entity_type, entity_id, actor_id, occurred_at, data"
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Event] {
+        var events: [Event] = []
+        for try await row in rows {
             let (seq, id, topic, tenant, type, entity, actor, at, data) =
                 try row.decode((Int64, UUID, String, String?, String, String?, String?, Date, JSONValue).self)
-            return Event(seq: seq, id: id, topic: topic, tenantId: tenant, entityType: type, entityId: entity,
-                         actorId: actor, occurredAt: at, data: data)
+            events.append(Event(seq: seq, id: id, topic: topic, tenantId: tenant, entityType: type, entityId: entity,
+                                actorId: actor, occurredAt: at, data: data))
         }
+        return events
     }
 }

@@ -1,0 +1,183 @@
+import DocketCore
+import DocketPostgres
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Synchronization
+
+/// Reads committed events from `docket.events` in `seq` order and publishes them to the hub (SPEC 4.4).
+///
+/// One dedicated connection (outside the pool, so a busy pool never delays delivery) LISTENs on the wake-up channel.
+/// After every wake-up — a NOTIFY from any instance, a local commit, a reconnect, or the periodic poll — it catches
+/// up: reads the horizon (`docket.events_horizon()`, below which no event can still commit), then the events above
+/// its position up to the horizon. A lower `seq` whose transaction is still open holds the horizon below it, so
+/// nothing is skipped when seqs commit out of order; the hub ignores anything at or below its position, so nothing is
+/// delivered twice. Every query has a deadline (a frozen server is detected by nothing else), and a lost connection
+/// is replaced with backoff, then caught up from the table.
+public final class EventListener: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Catch up at least this often, even without a wake-up (a commit whose NOTIFY was lost in a crash).
+        public var poll: Duration = .seconds(1)
+        public var batch = 500
+        public var queryDeadline: Duration = .seconds(5)
+        public var maximumReconnectDelay: Duration = .seconds(2)
+        public var applicationName = "docket-listener"
+
+        public init() {}
+    }
+
+    public struct Statistics: Sendable {
+        public var connected = false
+        public var reconnects = 0
+        public var catchUps = 0
+        public var delivered = 0
+        public var droppedSubscribers = 0
+    }
+
+    let endpoint: DatabaseEndpoint
+    public let hub: EventHub
+    /// Fire to make the listener catch up now (local commits do).
+    public let wake = WakeSignal()
+    let configuration: Configuration
+    let logger: Logger
+    private let stopping = Mutex(false)
+    private let stats = Mutex(Statistics())
+
+    public init(endpoint: DatabaseEndpoint, hub: EventHub, configuration: Configuration = .init(), logger: Logger) {
+        self.endpoint = endpoint
+        self.hub = hub
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public var statistics: Statistics { stats.withLock { $0 } }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            var delay: Duration = .milliseconds(100)
+            var first = true
+            while !self.isStopping {
+                var opened: PostgresConnection?
+                do {
+                    let connection = try await self.endpoint.connect(logger: self.logger)
+                    opened = connection
+                    if !first { self.stats.withLock { $0.reconnects += 1 } }
+                    first = false
+                    try await self.session(connection)
+                } catch {
+                    if !self.isStopping {
+                        self.logger.warning("event listener connection lost", metadata: ["error": "\(DatabaseEndpoint.reason(error))"])
+                    }
+                }
+                self.stats.withLock { $0.connected = false }
+                if let opened { try? await opened.close() }
+                if opened != nil { delay = .milliseconds(100) }
+                guard !self.isStopping else { break }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, self.configuration.maximumReconnectDelay)
+            }
+            self.hub.closeAll()
+        } onGracefulShutdown: {
+            self.stop()
+        }
+    }
+
+    /// Ends `run` after the current catch-up (graceful shutdown does this).
+    public func stop() {
+        stopping.withLock { $0 = true }
+        wake.fire()
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } }
+
+    /// One life of the listener connection: LISTEN, then catch up after every wake-up until stopped or closed.
+    private func session(_ connection: PostgresConnection) async throws {
+        let logger = self.logger
+        let name = configuration.applicationName
+        guard try await connection.withDeadline(configuration.queryDeadline, {
+            try await connection.query("SELECT set_config('application_name', \(name), false)", logger: logger)
+        }) != nil else { throw DocketError(.unavailable, "the listener connection timed out") }
+        try await connection.listen(on: EventQueries.channel) { notifications in
+            let wake = self.wake
+            let forwarder = Task {
+                do { for try await _ in notifications { wake.fire() } } catch {}
+                wake.fire()  // the connection ended: let the loop notice at once
+            }
+            defer { forwarder.cancel() }
+            self.stats.withLock { $0.connected = true }
+            while !self.isStopping {
+                guard !connection.isClosed else { throw DocketError(.unavailable, "the listener connection closed") }
+                try await self.catchUp(connection)
+                await self.wake.wait(upTo: self.configuration.poll)
+            }
+        }
+    }
+
+    /// Publishes every event above the hub's position up to the horizon.
+    private func catchUp(_ connection: PostgresConnection) async throws {
+        let queries = EventQueries(connection, logger: logger)
+        stats.withLock { $0.catchUps += 1 }
+        while true {
+            guard let horizon = try await connection.withDeadline(configuration.queryDeadline, { try await queries.horizon() }) else {
+                throw DocketError(.unavailable, "the event horizon query timed out")
+            }
+            guard let position = hub.position else {
+                hub.start(at: horizon)
+                return
+            }
+            guard horizon > position else { return }
+            let batch = configuration.batch
+            guard let events = try await connection.withDeadline(configuration.queryDeadline, {
+                try await queries.list(afterSeq: position, throughSeq: horizon, limit: batch)
+            }) else { throw DocketError(.unavailable, "the event catch-up query timed out") }
+            let dropped = hub.publish(events)
+            stats.withLock {
+                $0.delivered += events.count
+                $0.droppedSubscribers += dropped
+            }
+            if events.count < batch {
+                hub.advance(to: horizon)
+                return
+            }
+        }
+    }
+}
+
+/// Sends the coalesced cross-instance wake-up after local commits that wrote events (SPEC 4.4): write transactions
+/// never NOTIFY themselves (a NOTIFY serialises every notifying commit), and at most one NOTIFY leaves this instance
+/// per `spacing`. A wake-up lost in a crash is covered by every listener's periodic poll.
+public final class WakeupNotifier: Service, Sendable {
+    let database: Database
+    let signal = WakeSignal()
+    let spacing: Duration
+    private let stopping = Mutex(false)
+    private let sent = Mutex(0)
+
+    public init(database: Database, spacing: Duration = .milliseconds(2)) {
+        self.database = database
+        self.spacing = spacing
+    }
+
+    /// Called after a commit that wrote events; returns at once.
+    public func committed() { signal.fire() }
+
+    public var notificationsSent: Int { sent.withLock { $0 } }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while !self.stopping.withLock({ $0 }) {
+                guard await self.signal.wait(upTo: .seconds(1)) else { continue }
+                do {
+                    try await self.database.read { try await EventQueries($0, logger: self.database.logger).notify() }
+                    self.sent.withLock { $0 += 1 }
+                } catch {
+                    // The database is away: the listeners' reconnect and poll catch up anyway.
+                }
+                try? await Task.sleep(for: self.spacing)
+            }
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+            self.signal.fire()
+        }
+    }
+}
