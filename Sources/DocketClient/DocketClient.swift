@@ -68,12 +68,20 @@ public final class DocketClient: Sendable {
         }
     }
 
-    /// Pushed events (after `subscribe`), in arrival order.
-    public var events: AsyncStream<(subscription: String, event: JSONValue)> { calls.events }
+    /// What the server pushes after `subscribe`, in arrival order: events, and the end of a subscription it dropped.
+    public var pushes: AsyncStream<Push> { calls.pushes }
 
     public func close() async {
         try? await channel.close()
     }
+}
+
+/// A line the server sent without being asked.
+public enum Push: Sendable {
+    /// An event envelope (SPEC 2.7) for one subscription.
+    case event(subscription: String, event: JSONValue)
+    /// The server ended the subscription (it fell behind: `RATE_LIMITED` with `details.last_seq` to resume from).
+    case dropped(subscription: String, error: DocketError)
 }
 
 /// The calls waiting for their responses, by id; failed all at once when the connection ends.
@@ -84,11 +92,13 @@ final class PendingCalls: Sendable {
     }
 
     private let state = Mutex(State())
-    let events: AsyncStream<(subscription: String, event: JSONValue)>
-    let eventSink: AsyncStream<(subscription: String, event: JSONValue)>.Continuation
+    let pushes: AsyncStream<Push>
+    let pushSink: AsyncStream<Push>.Continuation
 
     init() {
-        (events, eventSink) = AsyncStream.makeStream(of: (subscription: String, event: JSONValue).self, bufferingPolicy: .bufferingNewest(10_000))
+        // Unbounded on purpose: the server bounds what it sends (it drops a subscriber that falls behind), and a client
+        // that buffers rather than silently losing events keeps the no-gap promise.
+        (pushes, pushSink) = AsyncStream.makeStream(of: Push.self)
     }
 
     func register(_ id: Int, _ continuation: CheckedContinuation<JSONValue, any Error>) -> Bool {
@@ -113,7 +123,7 @@ final class PendingCalls: Sendable {
             return Array(state.waiting.values)
         }
         for continuation in waiting { continuation.resume(throwing: error) }
-        eventSink.finish()
+        pushSink.finish()
     }
 }
 
@@ -129,7 +139,11 @@ final class ResponseHandler: ChannelInboundHandler, Sendable {
         guard case .line(let line) = unwrapInboundIn(data) else { return }
         guard let parsed = try? WireResponse.parse(line.readableBytesView) else { return }
         if let event = parsed.event {
-            calls.eventSink.yield((parsed.subscription ?? "", event))
+            calls.pushSink.yield(.event(subscription: parsed.subscription ?? "", event: event))
+            return
+        }
+        if parsed.dropped, let subscription = parsed.subscription, case .failure(let error) = parsed.result {
+            calls.pushSink.yield(.dropped(subscription: subscription, error: error))
             return
         }
         guard case .number(let number) = parsed.id, let id = Int(exactly: number) else { return }

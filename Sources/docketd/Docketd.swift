@@ -101,7 +101,9 @@ struct Docketd: AsyncParsableCommand {
         let metrics = ServerMetrics()
         // The event bus (docs/cluster.md): a listener per instance, wake-ups after local commits, in-process fan-out.
         let hub = EventHub()
-        let listener = EventListener(endpoint: endpoint, hub: hub, logger: logger)
+        var listenerConfiguration = EventListener.Configuration()
+        listenerConfiguration.applicationName = "docket-listener-\(instanceId.prefix(8))"
+        let listener = EventListener(endpoint: endpoint, hub: hub, configuration: listenerConfiguration, logger: logger)
         let notifier = WakeupNotifier(database: database)
         let scheduleChanged = WakeSignal()
         if settings.busEnabled {
