@@ -58,8 +58,9 @@ struct BusClusterTests {
                 }
             }
             #expect(expected.count >= 4 * 60 * 2)
-            let received = try await EventTests().events(watcher, count: expected.count, timeout: .seconds(20)).map { event in
-                if case .number(let seq)? = event["seq"] { Int64(seq) } else { -1 }
+            let received = try await EventTests().events(watcher, count: expected.count, timeout: .seconds(20)).map { event -> Int64 in
+                if case .number(let seq)? = event["seq"] { return Int64(seq) }
+                return -1
             }
             #expect(received == expected, "every event once, in seq order (\(received.count) of \(expected.count))")
             print("figures: bus across instances: \(expected.count) events, all delivered in order after two listener losses,"
