@@ -20,6 +20,9 @@ struct DocketBench: AsyncParsableCommand {
     @Option(help: "Requests in flight per connection.") var depth = 8
     @Option(help: "Seconds per scenario.") var seconds = 5.0
     @Option(help: "Comma-separated scenarios: create, get, lifecycle, claim.") var scenarios = "create,get,lifecycle,claim"
+    @Option(help: "Run the cluster scenarios instead (three docketd): failover, freeze, slots, propagation, bus.")
+    var cluster: String?
+    @Option(help: "Rounds of the failover scenario (and runs of the bus scenario).") var rounds = 3
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -28,6 +31,12 @@ struct DocketBench: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "docket-bench")
+        if let cluster {
+            let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("docketd").path
+            try await ClusterBench(binary: binary, seconds: seconds, rounds: rounds, logger: logger)
+                .run(cluster.split(separator: ",").map(String.init))
+            return
+        }
         var started: RunningCommand?
         var folder: String?
         let target: (host: String, port: Int, token: String, database: String?)
