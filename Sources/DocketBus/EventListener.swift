@@ -18,6 +18,12 @@ public final class EventListener: Service, Sendable {
     public struct Configuration: Sendable {
         /// Catch up at least this often, even without a wake-up (a commit whose NOTIFY was lost in a crash).
         public var poll: Duration = .seconds(1)
+        /// Least time between two catch-ups: under a steady write load, wake-ups coalesce into one read per spacing
+        /// instead of one per commit (the bus's cost on the write path; docs/performance.md).
+        public var spacing: Duration = .milliseconds(5)
+        /// How long a gap in the seqs may stay before the horizon is read to settle it (a rolled-back seq leaves one
+        /// for good; one still in flight fills at its commit).
+        public var gapPatience: Duration = .milliseconds(50)
         public var batch = 500
         public var queryDeadline: Duration = .seconds(5)
         public var maximumReconnectDelay: Duration = .seconds(2)
@@ -32,6 +38,8 @@ public final class EventListener: Service, Sendable {
         public var catchUps = 0
         public var delivered = 0
         public var droppedSubscribers = 0
+        /// Catch-ups that had to read the horizon to settle a gap.
+        public var horizonReads = 0
     }
 
     let endpoint: DatabaseEndpoint
@@ -105,40 +113,82 @@ public final class EventListener: Service, Sendable {
             }
             defer { forwarder.cancel() }
             self.stats.withLock { $0.connected = true }
+            var gap: (seq: Int64, since: ContinuousClock.Instant)?
             while !self.isStopping {
                 guard !connection.isClosed else { throw DocketError(.unavailable, "the listener connection closed") }
-                try await self.catchUp(connection)
+                try await self.catchUp(connection, gap: &gap)
                 await self.wake.wait(upTo: self.configuration.poll)
+                try? await Task.sleep(for: self.configuration.spacing)
             }
         }
     }
 
-    /// Publishes every event above the hub's position up to the horizon.
-    private func catchUp(_ connection: PostgresConnection) async throws {
+    /// Publishes every event above the hub's position that can no longer be preceded by a later commit.
+    ///
+    /// Fast path: the events right after the position with no gap in their seqs are final (every lower seq is
+    /// accounted for), so they are published without asking for the horizon. A gap means a lower seq is in flight or
+    /// was rolled back; the next commit's wake-up usually fills it. A gap still there after `gapPatience` is resolved
+    /// with the horizon (`docket.events_horizon()`, which reads pg_locks and so is kept off the hot path): read the
+    /// horizon first, then the events up to it in a later statement.
+    private func catchUp(_ connection: PostgresConnection, gap: inout (seq: Int64, since: ContinuousClock.Instant)?) async throws {
         let queries = EventQueries(connection, logger: logger)
+        let batch = configuration.batch
+        let deadline = configuration.queryDeadline
         stats.withLock { $0.catchUps += 1 }
-        while true {
-            guard let horizon = try await connection.withDeadline(configuration.queryDeadline, { try await queries.horizon() }) else {
+        guard let start = hub.position else {
+            guard let horizon = try await connection.withDeadline(deadline, { try await queries.horizon() }) else {
                 throw DocketError(.unavailable, "the event horizon query timed out")
             }
-            guard let position = hub.position else {
-                hub.start(at: horizon)
+            hub.start(at: horizon)
+            return
+        }
+        var position = start
+        while true {
+            let after = position
+            guard let events = try await connection.withDeadline(deadline, {
+                try await queries.list(afterSeq: after, throughSeq: Int64.max, limit: batch)
+            }) else { throw DocketError(.unavailable, "the event catch-up query timed out") }
+            var contiguous = 0
+            for event in events {
+                guard event.seq == position + 1 + Int64(contiguous) else { break }
+                contiguous += 1
+            }
+            publish(Array(events.prefix(contiguous)))
+            position = hub.position ?? position
+            if contiguous == events.count {
+                gap = nil
+                if events.count < batch { return }
+                continue
+            }
+            // A gap at position + 1: wait for it to fill, unless it has been there too long.
+            let clock = ContinuousClock()
+            guard let open = gap, open.seq == position + 1 else {
+                gap = (position + 1, clock.now)
                 return
+            }
+            guard clock.now - open.since >= configuration.gapPatience else { return }
+            guard let horizon = try await connection.withDeadline(deadline, { try await queries.horizon() }) else {
+                throw DocketError(.unavailable, "the event horizon query timed out")
             }
             guard horizon > position else { return }
-            let batch = configuration.batch
-            guard let events = try await connection.withDeadline(configuration.queryDeadline, {
-                try await queries.list(afterSeq: position, throughSeq: horizon, limit: batch)
+            let settledAfter = position
+            guard let settled = try await connection.withDeadline(deadline, {
+                try await queries.list(afterSeq: settledAfter, throughSeq: horizon, limit: batch)
             }) else { throw DocketError(.unavailable, "the event catch-up query timed out") }
-            let dropped = hub.publish(events)
-            stats.withLock {
-                $0.delivered += events.count
-                $0.droppedSubscribers += dropped
-            }
-            if events.count < batch {
-                hub.advance(to: horizon)
-                return
-            }
+            publish(settled)
+            if settled.count < batch { hub.advance(to: horizon) }
+            gap = nil
+            position = hub.position ?? position
+            stats.withLock { $0.horizonReads += 1 }
+        }
+    }
+
+    private func publish(_ events: [Event]) {
+        guard !events.isEmpty else { return }
+        let dropped = hub.publish(events)
+        stats.withLock {
+            $0.delivered += events.count
+            $0.droppedSubscribers += dropped
         }
     }
 }
@@ -153,7 +203,7 @@ public final class WakeupNotifier: Service, Sendable {
     private let stopping = Mutex(false)
     private let sent = Mutex(0)
 
-    public init(database: Database, spacing: Duration = .milliseconds(2)) {
+    public init(database: Database, spacing: Duration = .milliseconds(5)) {
         self.database = database
         self.spacing = spacing
     }

@@ -45,8 +45,11 @@ public final class InstanceRegistry: Service, Sendable {
                 "address": .string(address), "version": .string(self.version)])])
         }
         await withGracefulShutdownHandler {
-            while !self.stopping.withLock({ $0 }) {
+            // Cancelled (a shutdown past its grace): stop at once; a cancelled sleep returns immediately and every query
+            // fails, so looping on would spin.
+            while !self.stopping.withLock({ $0 }), !Task.isCancelled {
                 try? await Task.sleep(for: self.configuration.heartbeatInterval)
+                guard !Task.isCancelled else { break }
                 do {
                     try await self.beat()
                 } catch {

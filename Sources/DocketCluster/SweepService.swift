@@ -18,7 +18,7 @@ public protocol Sweep: Sendable {
 
 /// Runs a sweep on the leader only, every write fenced by the leader's term (docs/cluster.md).
 ///
-/// Each pass binds a `Database.fence` that checks, in every transaction, that this instance still holds the epoch it
+/// Each pass binds a `Database.SweepBinding` whose fence checks, in every transaction, that this instance still holds the epoch it
 /// was elected in (locking the leadership row `FOR SHARE`, so a new election waits for the pass's commit), and stamps
 /// the epoch on the runs and events it writes. A pass that fails (a lost term, a timeout) halves the batch, down to
 /// `minimumBatch`; it logs only when it changed something or failed.
@@ -45,13 +45,14 @@ public final class SweepService<S: Sweep>: Service, Sendable {
     let database: Database
     let configuration: Configuration
     let logger: Logger
-    /// Ends a rest early (the recurrence sweep's: a schedule changed somewhere in the cluster).
-    let wake: WakeSignal?
+    /// Ends a rest early: shutdown fires it, and so may others (the recurrence sweep's: a schedule changed somewhere in
+    /// the cluster), so a long rest never holds up a graceful shutdown.
+    let wake: WakeSignal
     private let stopping = Mutex(false)
 
     public init(_ sweep: S, elector: LeaderElector, database: Database, configuration: Configuration = .init(),
                 wake: WakeSignal? = nil, logger: Logger) {
-        self.wake = wake
+        self.wake = wake ?? WakeSignal()
         self.sweep = sweep
         self.elector = elector
         self.database = database
@@ -66,7 +67,7 @@ public final class SweepService<S: Sweep>: Service, Sendable {
         var batch = configuration.batch
         var lastRecorded = clock.now - configuration.recordEvery
         await withGracefulShutdownHandler {
-            while !self.stopping.withLock({ $0 }) {
+            while !self.stopping.withLock({ $0 }), !Task.isCancelled {
                 guard case .leader(let epoch) = self.elector.currentRole else {
                     try? await Task.sleep(for: self.configuration.followerPoll)
                     continue
@@ -74,10 +75,10 @@ public final class SweepService<S: Sweep>: Service, Sendable {
                 let started = clock.now
                 var changed = 0
                 do {
-                    changed = try await Database.$fence.withValue(self.fence(epoch)) {
-                        try await Database.$leaderEpoch.withValue(epoch) {
-                            try await self.sweep.runOnce(batch: batch, actor: actor)
-                        }
+                    let binding = Database.SweepBinding(fence: self.fence(epoch), epoch: epoch)
+                    let pass = batch
+                    changed = try await Database.$sweep.withValue(binding) {
+                        try await self.sweep.runOnce(batch: pass, actor: actor)
                     }
                     batch = min(self.configuration.batch, batch * 2)
                     let took = clock.now - started
@@ -93,16 +94,12 @@ public final class SweepService<S: Sweep>: Service, Sendable {
                     self.logger.warning("sweep pass failed", metadata: [
                         "sweep": "\(self.sweep.kind)", "error": "\(DatabaseEndpoint.reason(error))", "next_batch": "\(batch)"])
                 }
-                let rest = await self.sweep.rest(afterChanging: changed, batch: batch)
-                if let wake = self.wake {
-                    await wake.wait(upTo: rest)
-                } else {
-                    try? await Task.sleep(for: rest)
-                }
+                guard !self.stopping.withLock({ $0 }) else { break }
+                await self.wake.wait(upTo: await self.sweep.rest(afterChanging: changed, batch: batch))
             }
         } onGracefulShutdown: {
             self.stopping.withLock { $0 = true }
-            self.wake?.fire()
+            self.wake.fire()
         }
     }
 
@@ -117,7 +114,8 @@ public final class SweepService<S: Sweep>: Service, Sendable {
 
     private func record(epoch: Int64, changed: Int, took: Duration) async throws {
         let milliseconds = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
-        try await Database.$fence.withValue(fence(epoch)) {
+        let binding = Database.SweepBinding(fence: fence(epoch), epoch: epoch)
+        try await Database.$sweep.withValue(binding) {
             try await database.transaction { connection in
                 try await ClusterQueries(connection, logger: self.logger).recordSweep(
                     kind: self.sweep.kind, instance: self.elector.instanceId, epoch: epoch, changed: changed,

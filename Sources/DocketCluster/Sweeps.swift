@@ -76,7 +76,7 @@ public struct RetrySweep: Sweep {
 }
 
 /// Recurrence (SPEC 4.3): scheduled jobs whose time has come start (one run per slot). Between passes it sleeps until
-/// the next due time, or until the bus reports a schedule change (`RecurrenceSweep.wakesOn`), and at most
+/// the next due time, or until the bus reports a schedule change (`RecurrenceSweep.wakes(on:)`), and at most
 /// `maximumRest` (the bus off, or a change whose wake-up was lost).
 public struct RecurrenceSweep: Sweep {
     public let kind = "recurrence"
@@ -90,8 +90,18 @@ public struct RecurrenceSweep: Sweep {
         self.maximumRest = maximumRest
     }
 
-    /// The events after which the next due time may have moved: a job made, changed, (re-)armed or resumed.
-    public static let wakesOn: Set<String> = ["job.created", "job.updated", "job.scheduled", "job.resumed", "job.retried"]
+    /// Whether `event` may have moved the next due time earlier: a job arrived in `scheduled` (created with a schedule,
+    /// re-armed, scheduled, resumed), or an update that changed its schedule. Job creations without a schedule do not
+    /// wake the sweep: under a create-heavy load that would be a pass per batch of events.
+    public static func wakes(on event: Event) -> Bool {
+        switch event.topic {
+        case "job.scheduled": return true
+        case "job.updated":
+            guard case .array(let fields)? = event.data["fields"] else { return true }
+            return fields.contains(.string("schedule"))
+        default: return false
+        }
+    }
 
     public func runOnce(batch: Int, actor: Principal) async throws -> Int {
         var changed = 0
@@ -115,5 +125,33 @@ public struct RecurrenceSweep: Sweep {
         let wait = next.timeIntervalSinceNow
         if wait <= 0 { return .milliseconds(10) }
         return min(maximumRest, .microseconds(Int(wait * 1_000_000)))
+    }
+}
+
+/// Retention (SPEC 4.3): events and finished runs older than `age` are deleted, a small batch per transaction, so a
+/// large backlog never holds long locks or a long transaction (which would also hold the bus's horizon back).
+public struct RetentionSweep: Sweep {
+    public let kind = "retention"
+    let database: Database
+    public let age: Duration
+    /// Rest when nothing more is past its age.
+    public var interval: Duration = .seconds(60)
+
+    public init(database: Database, age: Duration) {
+        self.database = database
+        self.age = age
+    }
+
+    public func runOnce(batch: Int, actor: Principal) async throws -> Int {
+        let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
+        let cutoff = Date().addingTimeInterval(-seconds)
+        let events = try await database.transaction { try await SweepQueries($0, logger: database.logger).pruneEvents(before: cutoff, limit: batch) }
+        let runs = try await database.transaction { try await SweepQueries($0, logger: database.logger).pruneRuns(before: cutoff, limit: batch) }
+        return events + runs
+    }
+
+    /// A short rest while there is more to prune; otherwise a minute, or a quarter of the age when that is shorter.
+    public func rest(afterChanging changed: Int, batch: Int) async -> Duration {
+        changed > 0 ? .milliseconds(50) : min(interval, max(.seconds(1), age / 4))
     }
 }

@@ -45,6 +45,12 @@ public enum JSONValue: Sendable, Hashable, Codable {
     /// The member `key` of an object, or nil.
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
 
+    /// The text of a string value.
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
     /// Merges `other` into this value: objects merge key by key, recursively; anything else is replaced by `other`.
     public func deepMerged(with other: JSONValue) -> JSONValue {
         guard case .object(var mine) = self, case .object(let theirs) = other else { return other }

@@ -30,6 +30,11 @@ public struct DaemonConfiguration: Sendable {
         .init(name: "bus", environment: "DOCKET_BUS", defaultValue: "on", help: "event bus: on, or off (no subscriptions; for measuring its cost)"),
         .init(name: "subscriber-buffer", environment: "DOCKET_SUBSCRIBER_BUFFER", defaultValue: "1000", help: "events queued per subscriber before it is dropped"),
         .init(name: "max-subscriptions", environment: "DOCKET_MAX_SUBSCRIPTIONS", defaultValue: "16", help: "subscriptions per connection"),
+        .init(name: "callback-attempts", environment: "DOCKET_CALLBACK_ATTEMPTS", defaultValue: "5", help: "callback attempts before job.callback_failed"),
+        .init(name: "callback-timeout", environment: "DOCKET_CALLBACK_TIMEOUT", defaultValue: "5", help: "seconds a callback request may take"),
+        .init(name: "callback-degraded-after", environment: "DOCKET_CALLBACK_DEGRADED_AFTER", defaultValue: "3", help: "consecutive failed callbacks before /readyz reports notifications degraded"),
+        .init(name: "callback-refuse-private", environment: "DOCKET_CALLBACK_REFUSE_PRIVATE", defaultValue: "false", help: "refuse callback URLs that resolve to loopback or private addresses"),
+        .init(name: "retention", environment: "DOCKET_RETENTION", defaultValue: "30d", help: "age after which events and finished runs are deleted (90s, 12h, 30d; off keeps them)"),
         .init(name: "log-level", environment: "DOCKET_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
     ]
 
@@ -42,6 +47,12 @@ public struct DaemonConfiguration: Sendable {
     public var cancelGraceSeconds: Double = 30
     public var shutdownGraceSeconds: Double = 10
     public var logLevel = "info"
+    public var callbackAttempts = 5
+    public var callbackTimeoutSeconds: Double = 5
+    public var callbackDegradedAfter = 3
+    public var callbackRefusePrivate = false
+    /// Seconds after which events and finished runs are pruned; nil keeps them.
+    public var retentionSeconds: Double? = 30 * 86_400
     public var busEnabled = true
     public var bus = EventBus.Configuration()
 
@@ -110,11 +121,42 @@ public struct DaemonConfiguration: Sendable {
         case "off": config.busEnabled = false
         default: throw .validation(field: "bus", "must be on or off, got \"\(raw["bus"] ?? "")\"")
         }
+        config.callbackAttempts = try whole("callback-attempts")
+        guard (1...100).contains(config.callbackAttempts) else { throw .validation(field: "callback-attempts", "must be 1–100") }
+        config.callbackTimeoutSeconds = try number("callback-timeout")
+        guard config.callbackTimeoutSeconds > 0, config.callbackTimeoutSeconds <= 300 else {
+            throw .validation(field: "callback-timeout", "must be more than 0 and at most 300 seconds")
+        }
+        config.callbackDegradedAfter = try whole("callback-degraded-after")
+        guard config.callbackDegradedAfter >= 1 else { throw .validation(field: "callback-degraded-after", "must be at least 1") }
+        switch raw["callback-refuse-private"] ?? "false" {
+        case "true", "on", "yes": config.callbackRefusePrivate = true
+        case "false", "off", "no": config.callbackRefusePrivate = false
+        default: throw .validation(field: "callback-refuse-private", "must be true or false")
+        }
+        config.retentionSeconds = try retention(raw["retention"] ?? "30d")
         config.bus.subscriberBuffer = try whole("subscriber-buffer")
         config.bus.maxSubscriptionsPerConnection = try whole("max-subscriptions")
         try config.bus.validate()
         try config.server.validate()
         return config
+    }
+
+    /// `90s`, `15m`, `12h`, `30d` (a bare number is seconds); `off` keeps everything.
+    static func retention(_ text: String) throws(DocketError) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if trimmed == "off" || trimmed == "0" { return nil }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        var number = trimmed
+        var unit = 1.0
+        if let last = trimmed.last, let factor = units[last] {
+            number = String(trimmed.dropLast())
+            unit = factor
+        }
+        guard let value = Double(number), value.isFinite, value > 0 else {
+            throw .validation(field: "retention", "must be an age such as 90s, 12h or 30d, or off; got \"\(text)\"")
+        }
+        return value * unit
     }
 
     static func address(_ text: String, setting: String) throws(DocketError) -> (String, Int) {

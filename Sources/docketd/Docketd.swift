@@ -34,6 +34,11 @@ struct Docketd: AsyncParsableCommand {
     @Option(help: "Event bus on or off (env DOCKET_BUS, default on).") var bus: String?
     @Option(help: "Events queued per subscriber before it is dropped (env DOCKET_SUBSCRIBER_BUFFER).") var subscriberBuffer: String?
     @Option(help: "Subscriptions per connection (env DOCKET_MAX_SUBSCRIPTIONS).") var maxSubscriptions: String?
+    @Option(help: "Callback attempts before job.callback_failed (env DOCKET_CALLBACK_ATTEMPTS).") var callbackAttempts: String?
+    @Option(help: "Seconds a callback request may take (env DOCKET_CALLBACK_TIMEOUT).") var callbackTimeout: String?
+    @Option(help: "Failed callbacks in a row before /readyz reports degraded (env DOCKET_CALLBACK_DEGRADED_AFTER).") var callbackDegradedAfter: String?
+    @Option(help: "Refuse callbacks to private addresses: true or false (env DOCKET_CALLBACK_REFUSE_PRIVATE).") var callbackRefusePrivate: String?
+    @Option(help: "Age after which events and runs are deleted, e.g. 30d; off keeps them (env DOCKET_RETENTION).") var retention: String?
     @Option(help: "Log level (env DOCKET_LOG_LEVEL).") var logLevel: String?
 
     func run() async throws {
@@ -70,6 +75,9 @@ struct Docketd: AsyncParsableCommand {
             ("auth-deadline", authDeadline), ("idle-timeout", idleTimeout), ("max-failed-auths", maxFailedAuths),
             ("pool-size", poolSize), ("cancel-grace", cancelGrace), ("shutdown-grace", shutdownGrace), ("log-level", logLevel),
             ("bus", bus), ("subscriber-buffer", subscriberBuffer), ("max-subscriptions", maxSubscriptions),
+            ("callback-attempts", callbackAttempts), ("callback-timeout", callbackTimeout),
+            ("callback-degraded-after", callbackDegradedAfter), ("callback-refuse-private", callbackRefusePrivate),
+            ("retention", retention),
         ]
         for case let (name, value?) in given { flags[name] = value }
         var file: [String: String] = [:]
@@ -111,7 +119,7 @@ struct Docketd: AsyncParsableCommand {
                 listener.wake.fire()
                 notifier.committed()
             }
-            hub.watch(scheduleChanged) { RecurrenceSweep.wakesOn.contains($0.topic) }
+            hub.watch(scheduleChanged) { RecurrenceSweep.wakes(on: $0) }
         }
         let eventBus = settings.busEnabled ? EventBus(hub: hub, database: database, configuration: settings.bus) : nil
         let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger)
@@ -139,16 +147,19 @@ struct Docketd: AsyncParsableCommand {
                 "# TYPE docket_db_pool_size gauge", "docket_db_pool_size \(poolSize)",
             ] + Self.busMetrics(listener.statistics, hub: hub, notifications: notifier.notificationsSent)
         }
+        let notifications = NotificationHealth()
         let health = HealthServer(host: settings.httpHost, port: settings.httpPort, metrics: metrics, logger: logger,
                                   extra: pool) {
             do {
                 _ = try await database.read { connection in
                     try await connection.query("SELECT 1", logger: logger).collect()
                 }
-                return (true, "ready")
             } catch {
                 return (false, "database unavailable: \(Database.classify(error).message)")
             }
+            // Degraded notifications do not take the instance out of service: it still serves every request.
+            guard notifications.isDegraded else { return (true, "ready") }
+            return (true, "ready; notifications degraded: \(notifications.consecutiveFailures) callback attempts failed in a row")
         }
         let jobService = JobService(database: database, configuration: jobConfiguration)
         let taskService = TaskService(database: database)
@@ -159,6 +170,20 @@ struct Docketd: AsyncParsableCommand {
             RecurrenceSweep(jobs: jobService, database: database,
                             maximumRest: settings.busEnabled ? .seconds(2) : .milliseconds(250)),
             elector: elector, database: database, wake: settings.busEnabled ? scheduleChanged : nil, logger: logger)
+        var callbackConfiguration = CallbackSweep.Configuration()
+        callbackConfiguration.attempts = settings.callbackAttempts
+        callbackConfiguration.timeout = .milliseconds(Int(settings.callbackTimeoutSeconds * 1000))
+        callbackConfiguration.degradedAfter = settings.callbackDegradedAfter
+        callbackConfiguration.refusePrivateAddresses = settings.callbackRefusePrivate
+        callbackConfiguration.userAgent = "docketd/\(Self.version)"
+        let transport = HTTPCallbackTransport()
+        let callbacks = SweepService(
+            CallbackSweep(database: database, transport: transport, health: notifications, configuration: callbackConfiguration),
+            elector: elector, database: database, logger: logger)
+        let retentionSweep = settings.retentionSeconds.map { age in
+            SweepService(RetentionSweep(database: database, age: .milliseconds(Int(age * 1000))), elector: elector,
+                         database: database, logger: logger)
+        }
         let registry = InstanceRegistry(database: database, instanceId: instanceId, version: Self.version, elector: elector) {
             let address = try await protocolServer.boundAddress()
             while health.boundAddress == nil { try await Task.sleep(for: .milliseconds(20)) }
@@ -177,6 +202,8 @@ struct Docketd: AsyncParsableCommand {
                 .init(service: timeouts),
                 .init(service: retries),
                 .init(service: recurrence),
+                .init(service: callbacks),
+            ] + (retentionSweep.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
                 // Last, so it is the first to hear of a graceful shutdown: the leader resigns before anything else stops.
                 .init(service: elector),
             ],
@@ -188,7 +215,13 @@ struct Docketd: AsyncParsableCommand {
         groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(Int(settings.shutdownGraceSeconds * 1000))
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: groupConfiguration)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+        await transport.shutdown()
     }
 
     static func busMetrics(_ statistics: EventListener.Statistics, hub: EventHub, notifications: Int) -> [String] {

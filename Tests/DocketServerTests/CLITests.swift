@@ -71,4 +71,36 @@ struct CLITests {
             #expect(revoked.text.contains("UNAUTHENTICATED"))
         }
     }
+
+    @Test func eventsTailFollowsAndEventsListPages() async throws {
+        try await withDocketd { server, _ in
+            let address = ["--address", "127.0.0.1:\(server.port)", "--token", server.token, "--tenant", "t"]
+            let tail = try Command(executable: try Self.docket, arguments: ["events", "tail", "--topics", "job.created",
+                                                                             "--count", "2", "--json"] + address).start()
+            let client = try await server.client()
+            defer { Task { await client.close() } }
+            // The subscription is in place once the tail has connected; retry the creates until it reports both.
+            var created: [String] = []
+            let clock = ContinuousClock()
+            let started = clock.now
+            while clock.now - started < .seconds(15), (try? await tail.wait(timeout: .milliseconds(300))) == nil {
+                let job = try await client.call("job.create", ["name": .string("tailed"), "tenant_id": .string("t")])
+                if case .string(let id)? = job["id"] { created.append(id) }
+            }
+            let status = try await tail.wait(timeout: .seconds(1))
+            #expect(status == 0, "\(tail.output)")
+            let lines = tail.output.filter { $0.hasPrefix("{") }
+            #expect(lines.count == 2)
+            #expect(lines.allSatisfy { $0.contains("\"topic\":\"job.created\"") })
+            #expect(lines.allSatisfy { line in created.contains { line.contains($0) } })
+
+            let listed = try await docket(["events", "list", "--topics", "job.created", "--limit", "1"] + address)
+            #expect(listed.status == 0)
+            #expect(listed.text.contains("job.created"))
+            #expect(listed.text.contains("next: --after-seq"))
+            let refused = try await docket(["events", "list", "--topics", "nonsense"] + address)
+            #expect(refused.status != 0)
+            #expect(refused.text.contains("VALIDATION_ERROR") || refused.text.contains("not a topic"))
+        }
+    }
 }

@@ -9,12 +9,12 @@ import Testing
 @Suite(.serialized)
 struct ClusterTests {
     /// Starts three instances sharing a database (and a data folder for the bootstrap key).
-    func withCluster(_ body: @Sendable ([Docketd], DatabaseEndpoint) async throws -> Void) async throws {
+    func withCluster(_ flags: [String] = [], _ body: @Sendable ([Docketd], DatabaseEndpoint) async throws -> Void) async throws {
         try await withTestDatabase(migrated: false) { endpoint in
             let folder = "/tmp/docketd-cluster-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             var servers: [Docketd] = []
             do {
-                for _ in 0..<3 { servers.append(try await Docketd.start(endpoint, folder: folder)) }
+                for _ in 0..<3 { servers.append(try await Docketd.start(endpoint, flags, folder: folder)) }
                 try await body(servers, endpoint)
             } catch {
                 for server in servers { server.process.signal(SIGKILL); _ = try? await server.process.wait() }

@@ -24,7 +24,8 @@ struct SweepTests {
             let t: JSONValue = .string("t")
             let slow = try await client.call("job.create", ["name": .string("slow"), "tenant_id": t, "timeout_seconds": .number(2)])
             try await client.call("job.start", ["job_id": slow["id"]!, "tenant_id": t])
-            _ = try await client.call("job.create", ["name": .string("leased"), "tenant_id": t,
+            // Highest priority, so the claim takes it whether the scheduler has already started it or not.
+            _ = try await client.call("job.create", ["name": .string("leased"), "tenant_id": t, "priority": .string("HIGH"),
                                                      "schedule": .object(["kind": .string("once"), "run_at": .string("2020-01-01T00:00:00Z")])])
             let claimed = try await client.call("job.claim", ["tenant_id": t, "lease_seconds": .number(1), "agent": .string("w")])
             let leased = claimed.list.first?["id"] ?? .null
@@ -119,6 +120,43 @@ struct SweepTests {
                 #expect(job["status"] == .string("scheduled") || job["status"] == .string("running"))
             }
             await client.close()
+        }
+    }
+
+    /// Retention deletes events and finished runs past their age, on the leader, and nothing younger or unfinished.
+    @Test func retentionPrunesOnlyWhatIsPastItsAge() async throws {
+        try await withDocketd(["--retention", "3s"]) { server, endpoint in
+            let client = try await server.client()
+            defer { Task { await client.close() } }
+            let t: JSONValue = .string("t")
+            let old = try await client.call("job.create", ["name": .string("old"), "tenant_id": t])
+            try await client.call("job.start", ["job_id": old["id"]!, "tenant_id": t])
+            try await client.call("job.complete", ["job_id": old["id"]!, "tenant_id": t])
+            let open = try await client.call("job.create", ["name": .string("still running"), "tenant_id": t])
+            try await client.call("job.start", ["job_id": open["id"]!, "tenant_id": t])
+            try await Task.sleep(for: .seconds(3))
+            let fresh = try await client.call("job.create", ["name": .string("fresh"), "tenant_id": t])
+            let counts = try await eventually(.seconds(20)) { () -> (Int, Int, Int, Int)? in
+                let found: (Int, Int, Int, Int) = try await withDatabase(endpoint) { database in
+                    try await database.read { connection in
+                        let rows = try await connection.query("""
+                            SELECT (SELECT count(*)::int FROM docket.events WHERE entity_id = \(old["id"]!.stringValue ?? "")),
+                                   (SELECT count(*)::int FROM docket.job_runs WHERE status <> 'running'),
+                                   (SELECT count(*)::int FROM docket.job_runs WHERE status = 'running'),
+                                   (SELECT count(*)::int FROM docket.events WHERE entity_id = \(fresh["id"]!.stringValue ?? ""))
+                            """, logger: .init(label: "test")).collect()
+                        return try rows[0].decode((Int, Int, Int, Int).self)
+                    }
+                }
+                return found.0 == 0 && found.1 == 0 ? found : nil
+            }
+            #expect(counts.2 == 1, "the running job's open run stays")
+            #expect(counts.3 >= 1, "the fresh job's events stay")
+            // The jobs themselves stay: retention prunes history, not state.
+            #expect(try await client.call("job.get", ["job_id": old["id"]!, "tenant_id": t])["status"] == .string("succeeded"))
+            let status = try await client.call("cluster.status")
+            guard case .string(let leader)? = status["leader"]?["instance_id"] else { Issue.record("no leader"); return }
+            #expect(status["sweeps"]?["retention"]?["instance_id"] == .string(leader), "the leader ran it")
         }
     }
 }

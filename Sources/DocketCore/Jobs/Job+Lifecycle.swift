@@ -33,7 +33,15 @@ extension Job {
         cancelDeadlineAt = nil
         pauseRequested = false
         retryAt = (status == .failed) ? retryDelay.map { now.addingTimeInterval($0) } : nil
-        if callbackUrl != nil { callbackDueAt = now }
+        armCallback(now: now)
+    }
+
+    /// Arms the completion callback for the terminal state just reached (SPEC 4.3): a new delivery, due now. A failed
+    /// attempt that will be retried is not an end yet, so it gets none.
+    public mutating func armCallback(now: Date) {
+        guard callbackUrl != nil, status.isTerminal, !(status == .failed && retryAt != nil) else { return }
+        callback = CallbackDelivery.pending(for: self, now: now).json
+        callbackDueAt = now
     }
 
     /// The delay before an automatic retry of this failed attempt, or nil when the policy allows none.

@@ -17,14 +17,31 @@ public struct Database: Sendable {
     /// Told after every committed transaction that appended events: the bus wakes its readers (SPEC 4.4).
     public let eventCommits = CommitSignal()
 
-    /// A check run first in every transaction of the task it is bound to (`Database.$fence.withValue`): the leader's
-    /// sweeps bind one that verifies their term, so their writes commit only while the term is theirs.
+    /// A check run first in every transaction of the task a `SweepBinding` is bound to: the leader's sweeps bind one
+    /// that verifies their term, so their writes commit only while the term is theirs.
     public typealias Fence = @Sendable (PostgresConnection) async throws -> Void
-    @TaskLocal public static var fence: Fence?
-    /// The leader epoch to stamp on the runs and events written by the task it is bound to (sweeps).
-    @TaskLocal public static var leaderEpoch: Int64?
+
+    /// What a leader's sweep binds for its pass (`Database.$sweep.withValue`): the fence and the epoch to stamp on the
+    /// runs and events it writes. A class, so the task-local holds one reference: binding an optional closure value
+    /// crashed optimized builds in `swift_task_localValuePush`.
+    public final class SweepBinding: Sendable {
+        public let fence: Fence
+        public let epoch: Int64
+
+        public init(fence: @escaping Fence, epoch: Int64) {
+            self.fence = fence
+            self.epoch = epoch
+        }
+    }
+
+    @TaskLocal public static var sweep: SweepBinding?
     /// Set by `EventQueries.append` inside a `transaction`, so its commit is announced on `eventCommits`.
     @TaskLocal public static var eventMark: EventMark?
+
+    /// The fence of the bound sweep, if any.
+    public static var fence: Fence? { sweep?.fence }
+    /// The leader epoch to stamp on the runs and events written by the bound sweep (nil for API writes).
+    public static var leaderEpoch: Int64? { sweep?.epoch }
 
     public init(client: PostgresClient, logger: Logger) {
         self.client = client

@@ -53,4 +53,24 @@ public struct SweepQueries: Sendable {
             "SELECT min(next_run_at) FROM docket.jobs WHERE status = 'scheduled'", logger: logger
         ).collect().first?.decode(Date?.self) ?? nil
     }
+
+    /// Retention: deletes up to `limit` events that occurred before `cutoff` (`events_retention_idx`); how many.
+    public func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int {
+        let rows = try await connection.query("""
+            DELETE FROM docket.events WHERE seq IN (
+                SELECT seq FROM docket.events WHERE occurred_at < \(cutoff) ORDER BY occurred_at LIMIT \(Int32(limit)))
+            RETURNING seq
+            """, logger: logger).collect()
+        return rows.count
+    }
+
+    /// Retention: deletes up to `limit` finished runs that finished before `cutoff` (`job_runs_retention_idx`); how many.
+    public func pruneRuns(before cutoff: Date, limit: Int) async throws -> Int {
+        let rows = try await connection.query("""
+            DELETE FROM docket.job_runs WHERE id IN (
+                SELECT id FROM docket.job_runs WHERE finished_at < \(cutoff) ORDER BY finished_at LIMIT \(Int32(limit)))
+            RETURNING id
+            """, logger: logger).collect()
+        return rows.count
+    }
 }

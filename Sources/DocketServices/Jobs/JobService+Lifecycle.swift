@@ -134,6 +134,7 @@ extension JobService {
                 job.retryAt = nil
                 job.nextRunAt = nil
                 job.finishedAt = tx.now
+                job.armCallback(now: tx.now)
             }
             var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id,
                                                   data: ["reason": reason.wireString, "mode": .string(mode.rawValue)])

@@ -55,6 +55,8 @@ extension JobService {
                 guard let next = schedule.nextSlot(afterOccurrence: due, now: tx.now, runsSoFar: job.runCount) else {
                     job.nextRunAt = nil
                     try job.move(to: .cancelled, via: "job.cancel", now: tx.now)
+                    job.finishedAt = tx.now
+                    job.armCallback(now: tx.now)
                     return EventDraft.jobTransition(job, from: .scheduled, actor: tx.actor.id, data: ["reason": .string("no slot left")])
                 }
                 job.nextRunAt = next

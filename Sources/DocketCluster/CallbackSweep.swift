@@ -1,0 +1,284 @@
+import AsyncHTTPClient
+import Crypto
+import DocketCore
+import DocketPostgres
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Callbacks (SPEC 4.3): terminal jobs with a `callback_url` get one signed HTTP POST of
+/// `{job_id, status, completed_at, metadata}`, retried with backoff, its outcome recorded on the job.
+///
+/// Durability: the delivery state lives in `jobs.callback` (docs/operations.md). A pass (fenced, like every sweep
+/// write) takes due deliveries with SKIP LOCKED and leases each attempt — `delivering`, due again after the request
+/// timeout plus a margin — then POSTs outside any transaction, then records the outcome (fenced again). A leader that
+/// dies mid-request leaves a leased attempt that the next leader takes once the lease passes, so nothing is lost;
+/// a delivery is recorded delivered once, and the window in which a receiver's 2xx can be lost (between its answer
+/// and our commit) is covered by the `Docket-Delivery-Id` header, the same for every attempt of one terminal state.
+public struct CallbackSweep: Sweep {
+    public struct Configuration: Sendable {
+        /// Attempts in all before `job.callback_failed`.
+        public var attempts = 5
+        public var timeout: Duration = .seconds(5)
+        public var initialBackoffSeconds: Double = 1
+        public var maxBackoffSeconds: Double = 30
+        /// Refuse URLs whose host resolves to a loopback, private or link-local address.
+        public var refusePrivateAddresses = false
+        /// Consecutive failed attempts after which notifications count as degraded (`/readyz`).
+        public var degradedAfter = 3
+        /// Requests in flight at once.
+        public var concurrency = 16
+        public var userAgent = "docketd"
+
+        public init() {}
+
+        public var policy: RetryPolicy {
+            RetryPolicy(maxAttempts: attempts, initialBackoffSeconds: initialBackoffSeconds,
+                        maxBackoffSeconds: maxBackoffSeconds, jitter: 0.25)
+        }
+
+        public func validate() throws(DocketError) {
+            guard (1...100).contains(attempts) else { throw .validation(field: "callback-attempts", "must be 1–100, got \(attempts)") }
+            guard timeout > .zero, timeout <= .seconds(300) else { throw .validation(field: "callback-timeout", "must be 0–300 seconds") }
+            guard degradedAfter >= 1 else { throw .validation(field: "callback-degraded-after", "must be at least 1") }
+        }
+    }
+
+    public let kind = "callbacks"
+    let database: Database
+    let transport: any CallbackTransport
+    let configuration: Configuration
+    public let health: NotificationHealth
+
+    public init(database: Database, transport: any CallbackTransport, health: NotificationHealth, configuration: Configuration = .init()) {
+        self.database = database
+        self.transport = transport
+        self.health = health
+        self.configuration = configuration
+    }
+
+    public func runOnce(batch: Int, actor: Principal) async throws -> Int {
+        let leaseSeconds = seconds(configuration.timeout) + 5
+        let taken: [(CallbackQueries.Due, CallbackDelivery)] = try await database.transaction { connection in
+            let queries = CallbackQueries(connection, logger: database.logger)
+            let now = Date()
+            var taken: [(CallbackQueries.Due, CallbackDelivery)] = []
+            for due in try await queries.due(now: now, limit: min(batch, configuration.concurrency)) {
+                guard var delivery = due.delivery, delivery.state == .pending || delivery.state == .delivering else {
+                    try await queries.clear(job: due.jobId)
+                    continue
+                }
+                delivery.begin()
+                try await queries.save(job: due.jobId, delivery, dueAt: now.addingTimeInterval(leaseSeconds))
+                taken.append((due, delivery))
+            }
+            return taken
+        }
+        guard !taken.isEmpty else { return 0 }
+        let outcomes = await withTaskGroup(of: (CallbackQueries.Due, CallbackDelivery, CallbackOutcome).self) { group in
+            for (due, delivery) in taken {
+                group.addTask { (due, delivery, await self.attempt(due, delivery)) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        try await database.transaction { connection in
+            var random = SystemRandomNumberGenerator()
+            let queries = CallbackQueries(connection, logger: database.logger)
+            let events = EventQueries(connection, logger: database.logger)
+            let now = Date()
+            for (due, var delivery, outcome) in outcomes {
+                switch outcome {
+                case .delivered(let code):
+                    delivery.succeed(statusCode: code, at: now)
+                    try await queries.save(job: due.jobId, delivery, dueAt: nil)
+                case .failed(let code, let error, let final):
+                    let next = delivery.fail(statusCode: code, error: error, at: now, policy: configuration.policy,
+                                             final: final, using: &random)
+                    guard try await queries.save(job: due.jobId, delivery, dueAt: next) else { continue }
+                    if next == nil {
+                        try await events.append([EventDraft(
+                            topic: .jobCallbackFailed, tenantId: due.tenantId, entityType: .job,
+                            entityId: due.jobId.uuidString.lowercased(), actorId: actor.id, data: [
+                                "callback_url": .string(due.url), "attempts": .number(Double(delivery.attempts)),
+                                "status_code": code.map { .number(Double($0)) } ?? .null, "error": .string(delivery.error ?? error),
+                                "delivery_id": .string(delivery.deliveryId.uuidString.lowercased()),
+                            ])])
+                    }
+                }
+            }
+        }
+        for (_, _, outcome) in outcomes {
+            if case .delivered = outcome { health.succeeded() } else { health.failed(threshold: configuration.degradedAfter) }
+        }
+        return outcomes.count
+    }
+
+    /// One POST: signed body, timeout, the outcome (never throws).
+    func attempt(_ due: CallbackQueries.Due, _ delivery: CallbackDelivery) async -> CallbackOutcome {
+        let body = Self.body(delivery.payload)
+        let secret: [UInt8]
+        do {
+            var candidate = [UInt8](repeating: 0, count: 32)
+            var generator = SystemRandomNumberGenerator()
+            for index in candidate.indices { candidate[index] = UInt8.random(in: 0...255, using: &generator) }
+            let fresh = candidate
+            secret = try await database.read { try await CallbackQueries($0, logger: database.logger).secret(tenant: due.tenantId, candidate: fresh) }
+        } catch {
+            return .failed(statusCode: nil, error: "cannot read the tenant's signing secret: \(Database.classify(error).message)", final: false)
+        }
+        let timestamp = Int(Date().timeIntervalSince1970)
+        let headers = [
+            ("Content-Type", "application/json"), ("User-Agent", configuration.userAgent),
+            ("Docket-Delivery-Id", delivery.deliveryId.uuidString.lowercased()), ("Docket-Attempt", String(delivery.attempts)),
+            ("Docket-Signature", Self.signature(body: body, secret: secret, timestamp: timestamp)),
+        ]
+        return await transport.post(url: due.url, headers: headers, body: body, timeout: configuration.timeout,
+                                    refusePrivate: configuration.refusePrivateAddresses)
+    }
+
+    /// `t=<unix seconds>,v1=<hex HMAC-SHA256 over "<t>." + body>` with the tenant's secret.
+    public static func signature(body: [UInt8], secret: [UInt8], timestamp: Int) -> String {
+        var message = Array("\(timestamp).".utf8)
+        message += body
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: secret))
+        return "t=\(timestamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func body(_ payload: JSONValue) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array((try? encoder.encode(payload)) ?? Data("{}".utf8))
+    }
+
+    public func rest(afterChanging changed: Int, batch: Int) async -> Duration {
+        if changed >= min(batch, configuration.concurrency) { return .zero }
+        guard let next = try? await database.read({ try await CallbackQueries($0, logger: database.logger).nextDue() }) else {
+            return .seconds(1)
+        }
+        let wait = next.timeIntervalSinceNow
+        if wait <= 0 { return .milliseconds(10) }
+        return min(.seconds(1), .microseconds(Int(wait * 1_000_000)))
+    }
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// How one attempt ended.
+public enum CallbackOutcome: Sendable, Equatable {
+    case delivered(statusCode: Int)
+    /// `final`: do not try again (the URL is refused).
+    case failed(statusCode: Int?, error: String, final: Bool)
+}
+
+/// Sends a callback request.
+public protocol CallbackTransport: Sendable {
+    func post(url: String, headers: [(String, String)], body: [UInt8], timeout: Duration, refusePrivate: Bool) async -> CallbackOutcome
+}
+
+/// Consecutive failed callback attempts, and whether they have reached the degraded threshold (seeds/003).
+public final class NotificationHealth: Sendable {
+    private let state = Mutex((failures: 0, degraded: false))
+
+    public init() {}
+
+    public func succeeded() { state.withLock { $0 = (0, false) } }
+
+    public func failed(threshold: Int) {
+        state.withLock { state in
+            state.failures += 1
+            if state.failures >= threshold { state.degraded = true }
+        }
+    }
+
+    public var consecutiveFailures: Int { state.withLock { $0.failures } }
+    public var isDegraded: Bool { state.withLock { $0.degraded } }
+}
+
+/// The callback transport over AsyncHTTPClient: no redirects (a redirect could lead anywhere), a deadline per request,
+/// and — when asked — a refusal of hosts that resolve to private addresses.
+public final class HTTPCallbackTransport: CallbackTransport {
+    let client: HTTPClient
+
+    public init() {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    public func post(url: String, headers: [(String, String)], body: [UInt8], timeout: Duration, refusePrivate: Bool) async -> CallbackOutcome {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = parsed.host, !host.isEmpty else {
+            return .failed(statusCode: nil, error: "refused: not an http(s) URL", final: true)
+        }
+        if refusePrivate {
+            switch await Self.resolvesPrivate(host) {
+            case .some(true): return .failed(statusCode: nil, error: "refused: \(host) resolves to a private or loopback address", final: true)
+            case .none: return .failed(statusCode: nil, error: "cannot resolve \(host)", final: false)
+            case .some(false): break
+            }
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+                + timeout.components.attoseconds / 1_000_000_000))
+            let code = Int(response.status.code)
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            if CallbackDelivery.isSuccess(code) { return .delivered(statusCode: code) }
+            return .failed(statusCode: code, error: "HTTP \(code)", final: false)
+        } catch {
+            return .failed(statusCode: nil, error: Self.describe(error), final: false)
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            if error == .deadlineExceeded || error == .readTimeout { return "timed out" }
+            if error == .connectTimeout { return "connect timed out" }
+        }
+        return String(describing: error).prefix(200).description
+    }
+
+    /// Whether any address of `host` is private (nil: it does not resolve).
+    static func resolvesPrivate(_ host: String) async -> Bool? {
+        let name = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return try? await offloaded {
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            var results: UnsafeMutablePointer<addrinfo>?
+            guard getaddrinfo(name, nil, &hints, &results) == 0, let first = results else {
+                throw DocketError(.unavailable, "cannot resolve \(name)")
+            }
+            defer { freeaddrinfo(first) }
+            var cursor: UnsafeMutablePointer<addrinfo>? = first
+            while let entry = cursor {
+                if let address = entry.pointee.ai_addr {
+                    if entry.pointee.ai_family == AF_INET {
+                        let bytes = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
+                            withUnsafeBytes(of: pointer.pointee.sin_addr) { Array($0) }
+                        }
+                        if AddressPolicy.isPrivate(ipv4: bytes) { return true }
+                    } else if entry.pointee.ai_family == AF_INET6 {
+                        let bytes = address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                            withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
+                        }
+                        if AddressPolicy.isPrivate(ipv6: bytes) { return true }
+                    }
+                }
+                cursor = entry.pointee.ai_next
+            }
+            return false
+        }
+    }
+}
