@@ -114,11 +114,16 @@ public final class EventListener: Service, Sendable {
             defer { forwarder.cancel() }
             self.stats.withLock { $0.connected = true }
             var gap: (seq: Int64, since: ContinuousClock.Instant)?
+            let clock = ContinuousClock()
             while !self.isStopping {
                 guard !connection.isClosed else { throw DocketError(.unavailable, "the listener connection closed") }
+                let began = clock.now
                 try await self.catchUp(connection, gap: &gap)
                 await self.wake.wait(upTo: self.configuration.poll)
-                try? await Task.sleep(for: self.configuration.spacing)
+                // At most one catch-up per spacing: a wake-up right after a catch-up waits for the rest of it (and
+                // gathers the commits that come meanwhile); one after a quiet spell is served at once.
+                let next = began + self.configuration.spacing
+                if clock.now < next { try? await Task.sleep(until: next, clock: clock) }
             }
         }
     }
@@ -195,16 +200,25 @@ public final class EventListener: Service, Sendable {
 
 /// Sends the coalesced cross-instance wake-up after local commits that wrote events (SPEC 4.4): write transactions
 /// never NOTIFY themselves (a NOTIFY serialises every notifying commit), and at most one NOTIFY leaves this instance
-/// per `spacing`. A wake-up lost in a crash is covered by every listener's periodic poll.
+/// per `spacing`. It has its own connection, so a busy request pool never delays a wake-up; a wake-up lost in a crash
+/// or while that connection is down is covered by every listener's periodic poll.
 public final class WakeupNotifier: Service, Sendable {
-    let database: Database
+    let endpoint: DatabaseEndpoint
+    let logger: Logger
     let signal = WakeSignal()
     let spacing: Duration
+    let deadline: Duration = .seconds(2)
+    /// This instance's listener, left out when looking for others to wake.
+    let ownListener: String
+    /// How often to look whether any other instance listens (no one to wake: no NOTIFY at all).
+    let lookEvery: Duration = .seconds(2)
     private let stopping = Mutex(false)
     private let sent = Mutex(0)
 
-    public init(database: Database, spacing: Duration = .milliseconds(5)) {
-        self.database = database
+    public init(endpoint: DatabaseEndpoint, ownListener: String, logger: Logger, spacing: Duration = .milliseconds(5)) {
+        self.endpoint = endpoint
+        self.ownListener = ownListener
+        self.logger = logger
         self.spacing = spacing
     }
 
@@ -215,16 +229,38 @@ public final class WakeupNotifier: Service, Sendable {
 
     public func run() async throws {
         await withGracefulShutdownHandler {
+            var connection: PostgresConnection?
+            let clock = ContinuousClock()
+            var others = (count: 1, checked: clock.now - self.lookEvery)
             while !self.stopping.withLock({ $0 }) {
-                guard await self.signal.wait(upTo: .seconds(1)) else { continue }
+                guard await self.signal.wait(upTo: .seconds(1)), !self.stopping.withLock({ $0 }) else { continue }
                 do {
-                    try await self.database.read { try await EventQueries($0, logger: self.database.logger).notify() }
-                    self.sent.withLock { $0 += 1 }
+                    if connection == nil || connection?.isClosed == true {
+                        try? await connection?.close()
+                        connection = try await self.endpoint.connect(logger: self.logger)
+                    }
+                    guard let open = connection else { continue }
+                    let logger = self.logger, own = self.ownListener
+                    if clock.now - others.checked >= self.lookEvery {
+                        // A listener that connects meanwhile catches up on its own poll within a second.
+                        let count = try await open.withDeadline(self.deadline) {
+                            try await EventQueries(open, logger: logger).otherListeners(than: own)
+                        }
+                        others = (count ?? 1, clock.now)
+                    }
+                    guard others.count > 0 else { continue }
+                    if try await open.withDeadline(self.deadline, { try await EventQueries(open, logger: logger).notify() }) != nil {
+                        self.sent.withLock { $0 += 1 }
+                    }
                 } catch {
                     // The database is away: the listeners' reconnect and poll catch up anyway.
+                    try? await connection?.close()
+                    connection = nil
+                    try? await Task.sleep(for: .milliseconds(200))
                 }
                 try? await Task.sleep(for: self.spacing)
             }
+            try? await connection?.close()
         } onGracefulShutdown: {
             self.stopping.withLock { $0 = true }
             self.signal.fire()

@@ -112,7 +112,7 @@ struct Docketd: AsyncParsableCommand {
         var listenerConfiguration = EventListener.Configuration()
         listenerConfiguration.applicationName = "docket-listener-\(instanceId.prefix(8))"
         let listener = EventListener(endpoint: endpoint, hub: hub, configuration: listenerConfiguration, logger: logger)
-        let notifier = WakeupNotifier(database: database)
+        let notifier = WakeupNotifier(endpoint: endpoint, ownListener: listenerConfiguration.applicationName, logger: logger)
         let scheduleChanged = WakeSignal()
         if settings.busEnabled {
             database.eventCommits.observe {

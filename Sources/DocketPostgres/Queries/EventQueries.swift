@@ -81,6 +81,16 @@ public struct EventQueries: Sendable {
         try await connection.query("SELECT pg_notify(\(Self.channel), '')", logger: logger)
     }
 
+    /// How many bus listeners of other instances are connected to this database (`application_name`
+    /// `docket-listener-…`): with none, a wake-up NOTIFY would reach no one.
+    public func otherListeners(than own: String) async throws -> Int {
+        let rows = try await connection.query("""
+            SELECT count(*)::int FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name LIKE 'docket-listener-%' AND application_name <> \(own)
+            """, logger: logger).collect()
+        return try rows.first?.decode(Int.self) ?? 1
+    }
+
     static let columns = "seq, id, topic, tenant_id, entity_type, entity_id, actor_id, occurred_at, data"
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Event] {
