@@ -41,6 +41,10 @@ struct ClusterRecoveryTests {
         do {
             for _ in 0..<3 { servers.append(try await Docketd.start(endpoint, folder: folder)) }
             let before = try await ClusterTests().waitForLeader(via: servers[0]) { _, _ in true }
+            // A subscriber on instance 0 keeps its connection to docketd through the database restart.
+            let watcher = try await servers[0].client()
+            defer { Task { await watcher.close() } }
+            try await watcher.call("subscribe", ["topics": .array([.string("job.*")]), "tenant_id": .string("t")])
             let client = try await servers[1].client()
             let job = try await client.call("job.create", ["name": .string("before the restart"), "tenant_id": .string("t")])
             await client.close()
@@ -71,6 +75,26 @@ struct ClusterRecoveryTests {
                 return count == 1 ? count : nil
             }
             #expect(leaders == 1, "exactly one instance believes it leads")
+
+            // No event lost: jobs made through instance 1 right after the restart reach the subscriber on instance 0,
+            // and it has every job event of the tenant, in seq order, each once.
+            let writer = try await servers[1].client()
+            for index in 0..<5 { try await writer.call("job.create", ["name": .string("after \(index)"), "tenant_id": .string("t")]) }
+            await writer.close()
+            let stored: [Int64] = try await withDatabase(endpoint) { database in
+                try await database.read { connection in
+                    var seqs: [Int64] = []
+                    let rows = try await connection.query(
+                        "SELECT seq FROM docket.events WHERE tenant_id = 't' AND topic LIKE 'job.%' ORDER BY seq", logger: .init(label: "test"))
+                    for try await seq in rows.decode(Int64.self) { seqs.append(seq) }
+                    return seqs
+                }
+            }
+            let received = try await EventTests().events(watcher, count: stored.count, timeout: .seconds(20)).map { event -> Int64 in
+                if case .number(let seq)? = event["seq"] { return Int64(seq) }
+                return -1
+            }
+            #expect(received == stored, "every event of the tenant, before and after the restart, once and in order")
         } catch {
             Issue.record(error)
         }
