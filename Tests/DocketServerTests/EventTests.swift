@@ -200,6 +200,25 @@ struct EventTests {
             #expect(try await client.call("ping")["pong"] == .bool(true))
         }
     }
+
+    /// SIGTERM while subscribers are connected: their subscriptions end and docketd exits 0 within the grace.
+    @Test func shutdownWithSubscribersExitsCleanly() async throws {
+        try await withTestDatabase(migrated: false) { endpoint in
+            let server = try await Docketd.start(endpoint)
+            var watchers: [DocketClient] = []
+            for _ in 0..<3 {
+                let watcher = try await server.client()
+                try await watcher.call("subscribe", ["topics": .array([.string("*")]), "tenant_id": .string("t")])
+                watchers.append(watcher)
+            }
+            let clock = ContinuousClock()
+            let started = clock.now
+            let status = try await server.stop()
+            #expect(status == 0)
+            #expect(clock.now - started < .seconds(10), "drained in \(clock.now - started)")
+            for watcher in watchers { await watcher.close() }
+        }
+    }
 }
 
 extension JSONValue {
