@@ -36,7 +36,8 @@ public final class WakeupNotifier: Service, Sendable {
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            var connection: PostgresConnection?
+            // Connected up front, so the first wake-up does not wait for a connection to open.
+            var connection: PostgresConnection? = try? await self.endpoint.connect(logger: self.logger)
             let clock = ContinuousClock()
             var others = (count: 1, checked: clock.now - self.lookEvery)
             while !self.stopping.withLock({ $0 }) {

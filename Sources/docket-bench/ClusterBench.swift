@@ -17,6 +17,7 @@ struct ClusterBench {
     let binary: String
     let seconds: Double
     let rounds: Int
+    let asyncCommit: Bool
     let logger: Logger
 
     struct Instance {
@@ -91,6 +92,13 @@ struct ClusterBench {
         do {
             for _ in 0..<3 { cluster.instances.append(try await cluster.spawn()) }
             print("docket-bench cluster: 3 docketd on one embedded PostgreSQL (\(cluster.url))")
+            if asyncCommit {
+                try await DatabaseEndpoint(url: cluster.url).withConnection(logger: logger) { connection in
+                    try await connection.query("ALTER SYSTEM SET synchronous_commit = off", logger: logger)
+                    try await connection.query("SELECT pg_reload_conf()", logger: logger)
+                }
+                print("            (diagnostic: synchronous_commit off)")
+            }
             for scenario in scenarios {
                 switch scenario {
                 case "failover": try await failover(cluster)
@@ -229,6 +237,10 @@ struct ClusterBench {
         var writers: [DocketClient] = []
         for _ in 0..<16 { writers.append(try await cluster.client(cluster.instances[1])) }
         let pinned = writers
+        // A second of the same load first, not counted: connections, plans and caches warm up on every instance.
+        _ = await measure("warm-up", workers: 16, duration: .seconds(1)) { i in
+            _ = try await pinned[i % 16].call("job.create", ["name": .string("warm-\(i)"), "tenant_id": tenant])
+        }
         let load = await measure("propagation", workers: 16, duration: .milliseconds(Int(seconds * 1000))) { i in
             let job = try await pinned[i % 16].call("job.create", ["name": .string("p-\(i)"), "tenant_id": tenant])
             if case .string(let id)? = job["id"] { answered.withLock { $0[id] = Date() } }
@@ -243,6 +255,16 @@ struct ClusterBench {
             if let answer = sent[id] { sinceAnswered.append(max(0, arrival.arrived.timeIntervalSince(answer) * 1000)) }
         }
         let missing = sent.keys.filter { got[$0] == nil }.count
+        if ProcessInfo.processInfo.environment["DOCKET_BENCH_DIAG"] != nil {
+            let rows = got.compactMap { (id, a) -> (Date, Date, Double)? in
+                guard let answer = sent[id] else { return nil }
+                return (a.arrived, answer, a.arrived.timeIntervalSince(answer) * 1000)
+            }.sorted { $0.2 > $1.2 }.prefix(40)
+            let t0 = got.values.map(\.arrived).min() ?? Date()
+            for row in rows {
+                print(String(format: "  diag: arrived +%.3f s, answered +%.3f s, latency %.1f ms", row.0.timeIntervalSince(t0), row.1.timeIntervalSince(t0), row.2))
+            }
+        }
         print(String(format: "propagation 16 connections creating through B at %.0f/s, subscriber on A (its own reading thread): %d events, %d missing", load.opsPerSecond, got.count, missing))
         print(String(format: "            from the event's transaction start: p50 %.1f ms, p99 %.1f ms; after the create answered: p50 %.1f ms, p99 %.1f ms (target p99 < 20 ms)",
                      percentile(sinceOccurred, 50), percentile(sinceOccurred, 99), percentile(sinceAnswered, 50), percentile(sinceAnswered, 99)))

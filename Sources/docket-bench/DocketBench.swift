@@ -23,6 +23,8 @@ struct DocketBench: AsyncParsableCommand {
     @Option(help: "Run the cluster scenarios instead (three docketd): failover, freeze, slots, propagation, bus.")
     var cluster: String?
     @Option(help: "Rounds of the failover scenario (and runs of the bus scenario).") var rounds = 3
+    @Flag(help: "Diagnostic (cluster only): run PostgreSQL with synchronous_commit off, to see what commit latency adds.")
+    var asyncCommit = false
 
     func run() async throws {
         LoggingSystem.bootstrap { label in
@@ -33,7 +35,7 @@ struct DocketBench: AsyncParsableCommand {
         let logger = Logger(label: "docket-bench")
         if let cluster {
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("docketd").path
-            try await ClusterBench(binary: binary, seconds: seconds, rounds: rounds, logger: logger)
+            try await ClusterBench(binary: binary, seconds: seconds, rounds: rounds, asyncCommit: asyncCommit, logger: logger)
                 .run(cluster.split(separator: ",").map(String.init))
             return
         }
