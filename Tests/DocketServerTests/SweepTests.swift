@@ -24,9 +24,13 @@ struct SweepTests {
             let t: JSONValue = .string("t")
             let slow = try await client.call("job.create", ["name": .string("slow"), "tenant_id": t, "timeout_seconds": .number(2)])
             try await client.call("job.start", ["job_id": slow["id"]!, "tenant_id": t])
-            // Highest priority, so the claim takes it whether the scheduler has already started it or not.
-            _ = try await client.call("job.create", ["name": .string("leased"), "tenant_id": t, "priority": .string("HIGH"),
-                                                     "schedule": .object(["kind": .string("once"), "run_at": .string("2020-01-01T00:00:00Z")])])
+            // Due at once: the leader's recurrence sweep starts it; being of higher priority than "slow" (also running and
+            // held by no worker), it is the one the claim takes.
+            let due = try await client.call("job.create", ["name": .string("leased"), "tenant_id": t, "priority": .string("HIGH"),
+                                                           "schedule": .object(["kind": .string("once"), "run_at": .string("2020-01-01T00:00:00Z")])])
+            _ = try await eventually { () -> Bool? in
+                try await client.call("job.get", ["job_id": due["id"]!, "tenant_id": t])["status"] == .string("running") ? true : nil
+            }
             let claimed = try await client.call("job.claim", ["tenant_id": t, "lease_seconds": .number(1), "agent": .string("w")])
             let leased = claimed.list.first?["id"] ?? .null
             let graceful = try await client.call("job.create", ["name": .string("graceful"), "tenant_id": t])
