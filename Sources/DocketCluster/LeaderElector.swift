@@ -42,12 +42,16 @@ public final class LeaderElector: Service, Sendable {
     let instanceId: String
     let configuration: Configuration
     let logger: Logger
+    /// Told after the election's `cluster.leader_elected` event commits (the bus wakes its readers).
+    let eventsCommitted: @Sendable () -> Void
     private let role = Mutex(Role.follower)
     /// Set on graceful shutdown: a leader resigns, a follower stops campaigning.
     private let stopping = Mutex(false)
     private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
 
-    public init(endpoint: DatabaseEndpoint, instanceId: String, configuration: Configuration = .init(), logger: Logger) {
+    public init(endpoint: DatabaseEndpoint, instanceId: String, configuration: Configuration = .init(), logger: Logger,
+                eventsCommitted: @escaping @Sendable () -> Void = {}) {
+        self.eventsCommitted = eventsCommitted
         self.endpoint = endpoint
         self.instanceId = instanceId
         self.configuration = configuration
@@ -114,6 +118,7 @@ public final class LeaderElector: Service, Sendable {
             return epoch
         }
         role.withLock { $0 = .leader(epoch: epoch) }
+        eventsCommitted()
         logger.notice("elected leader", metadata: ["epoch": "\(epoch)"])
         try await lead(connection, queries, epoch: epoch)
     }

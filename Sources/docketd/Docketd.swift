@@ -122,7 +122,7 @@ struct Docketd: AsyncParsableCommand {
             hub.watch(scheduleChanged) { RecurrenceSweep.wakes(on: $0) }
         }
         let eventBus = settings.busEnabled ? EventBus(hub: hub, database: database, configuration: settings.bus) : nil
-        let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger)
+        let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger) { database.eventCommits.fire() }
         let localRole: @Sendable () -> JSONValue = {
             switch elector.currentRole {
             case .leader(let epoch): .object(["id": .string(instanceId), "role": .string("leader"), "epoch": .number(Double(epoch))])
