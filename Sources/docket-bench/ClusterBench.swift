@@ -106,7 +106,8 @@ struct ClusterBench {
                 case "slots": try await slots(cluster)
                 case "propagation": try await propagation(cluster)
                 case "bus": try await busCost(cluster)
-                default: print("\(scenario): unknown cluster scenario (failover, freeze, slots, propagation, bus)")
+                case "soak": try await soak(cluster)
+                default: print("\(scenario): unknown cluster scenario (failover, freeze, slots, propagation, bus, soak)")
                 }
             }
         } catch {
@@ -309,6 +310,63 @@ struct ClusterBench {
         }.joined(separator: "; "))
         print(String(format: "            the bus costs %.1f %% of create throughput (target < 10 %%); with a subscriber taking every event, %.1f %%",
                      (1 - mean(.on) / max(mean(.off), 1)) * 100, (1 - mean(.subscribed) / max(mean(.off), 1)) * 100))
+    }
+
+    /// Memory under a steady mixed load for `seconds`: 8 connections run create → start → complete through instance 0
+    /// while 4 subscribers on it take every job event (one of them reconnects every 10 s, so subscriptions come and go).
+    /// Prints instance 0's resident memory every 15 s.
+    func soak(_ cluster: Cluster) async throws {
+        let instance = cluster.instances[0]
+        let tenant: JSONValue = .string("bench-soak")
+        var subscribers: [DocketClient] = []
+        var drains: [Task<Void, Never>] = []
+        for _ in 0..<3 {
+            let client = try await cluster.client(instance)
+            try await client.call("subscribe", ["topics": .array([.string("job.*")]), "tenant_id": tenant])
+            drains.append(Task { for await _ in client.pushes {} })
+            subscribers.append(client)
+        }
+        let churn = Task {
+            while !Task.isCancelled {
+                guard let client = try? await cluster.client(instance) else { return }
+                _ = try? await client.call("subscribe", ["topics": .array([.string("job.*")]), "tenant_id": tenant])
+                let drain = Task { for await _ in client.pushes {} }
+                try? await Task.sleep(for: .seconds(10))
+                await client.close()
+                drain.cancel()
+            }
+        }
+        var writers: [DocketClient] = []
+        for _ in 0..<8 { writers.append(try await cluster.client(instance)) }
+        let pinned = writers
+        let clock = ContinuousClock()
+        let start = clock.now
+        let total = Duration.milliseconds(Int(seconds * 1000))
+        var samples: [String] = []
+        var operations = 0
+        while clock.now - start < total {
+            let slice = min(.seconds(15), total - (clock.now - start))
+            let result = await measure("soak", workers: 8, duration: slice) { i in
+                let job = try await pinned[i % 8].call("job.create", ["name": .string("s-\(i)"), "tenant_id": tenant])
+                _ = try await pinned[i % 8].call("job.start", ["job_id": job["id"] ?? .null, "tenant_id": tenant])
+                _ = try await pinned[i % 8].call("job.complete", ["job_id": job["id"] ?? .null, "tenant_id": tenant])
+            }
+            operations += result.latencies.count
+            samples.append(String(format: "%.0fs %d MB", ms(clock.now - start) / 1000, Self.residentMegabytes(instance.process.pid)))
+        }
+        churn.cancel()
+        for writer in writers { await writer.close() }
+        for subscriber in subscribers { await subscriber.close() }
+        for drain in drains { drain.cancel() }
+        print("soak        \(operations) lifecycles (create, start, complete) with 3 + 1 churning subscribers; instance RSS: "
+            + samples.joined(separator: ", "))
+    }
+
+    static func residentMegabytes(_ pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+        return kilobytes / 1024
     }
 
     func ms(_ duration: Duration) -> Double {
