@@ -60,7 +60,7 @@ public struct CallbackSweep: Sweep {
     }
 
     public func runOnce(batch: Int, actor: Principal) async throws -> Int {
-        let leaseSeconds = seconds(configuration.timeout) + 5
+        let leaseSeconds = configuration.timeout.inSeconds + 5
         let taken: [(CallbackQueries.Due, CallbackDelivery)] = try await database.transaction { connection in
             let queries = CallbackQueries(connection, logger: database.logger)
             let now = Date()
@@ -160,10 +160,6 @@ public struct CallbackSweep: Sweep {
         let wait = next.timeIntervalSinceNow
         if wait <= 0 { return .milliseconds(10) }
         return min(.seconds(1), .microseconds(Int(wait * 1_000_000)))
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

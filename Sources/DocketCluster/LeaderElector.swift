@@ -101,7 +101,7 @@ public final class LeaderElector: Service, Sendable {
             if won == true { break }
             if let found = try await withDeadline(connection, { try await queries.leadership(name: self.configuration.name) }),
                let current = found,
-               let age = current.heartbeatAge, age > seconds(configuration.leaseTTL), let pid = current.backendPid {
+               let age = current.heartbeatAge, age > configuration.leaseTTL.inSeconds, let pid = current.backendPid {
                 if try await queries.terminateHolder(pid: pid, key: key) {
                     logger.notice("terminated a frozen leader's lock connection",
                                   metadata: ["leader": "\(current.instanceId ?? "?")", "epoch": "\(current.epoch)", "heartbeat_age": "\(age)"])
@@ -160,9 +160,5 @@ public final class LeaderElector: Service, Sendable {
     /// Runs a query with a deadline of at least a second; past it the connection is closed and the answer is nil.
     private func withDeadline<T: Sendable>(_ connection: PostgresConnection, _ body: @escaping @Sendable () async throws -> T) async throws -> T? {
         try await connection.withDeadline(max(configuration.heartbeatInterval, .seconds(1)), body)
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -113,7 +113,7 @@ public final class SweepService<S: Sweep>: Service, Sendable {
     }
 
     private func record(epoch: Int64, changed: Int, took: Duration) async throws {
-        let milliseconds = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
+        let milliseconds = took.inSeconds * 1000
         let binding = Database.SweepBinding(fence: fence(epoch), epoch: epoch)
         try await Database.$sweep.withValue(binding) {
             try await database.transaction { connection in

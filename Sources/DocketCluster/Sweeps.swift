@@ -90,18 +90,10 @@ public struct RecurrenceSweep: Sweep {
         self.maximumRest = maximumRest
     }
 
-    /// Whether `event` may have moved the next due time earlier: a job arrived in `scheduled` (created with a schedule,
-    /// re-armed, scheduled, resumed), or an update that changed its schedule. Job creations without a schedule do not
-    /// wake the sweep: under a create-heavy load that would be a pass per batch of events.
-    public static func wakes(on event: Event) -> Bool {
-        switch event.topic {
-        case "job.scheduled": return true
-        case "job.updated":
-            guard case .array(let fields)? = event.data["fields"] else { return true }
-            return fields.contains(.string("schedule"))
-        default: return false
-        }
-    }
+    /// Whether `event` may have moved the next due time earlier: a job arrived in `scheduled` — created with a schedule,
+    /// re-armed, scheduled or resumed (`job.update` cannot change a schedule). Other job events do not wake the sweep:
+    /// under a create-heavy load that would be a pass per batch of events.
+    public static func wakes(on event: Event) -> Bool { event.topic == Topic.jobScheduled.rawValue }
 
     public func runOnce(batch: Int, actor: Principal) async throws -> Int {
         var changed = 0
@@ -143,8 +135,7 @@ public struct RetentionSweep: Sweep {
     }
 
     public func runOnce(batch: Int, actor: Principal) async throws -> Int {
-        let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
-        let cutoff = Date().addingTimeInterval(-seconds)
+        let cutoff = Date().addingTimeInterval(-age.inSeconds)
         let events = try await database.transaction { try await SweepQueries($0, logger: database.logger).pruneEvents(before: cutoff, limit: batch) }
         let runs = try await database.transaction { try await SweepQueries($0, logger: database.logger).pruneRuns(before: cutoff, limit: batch) }
         return events + runs

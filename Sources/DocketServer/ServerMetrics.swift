@@ -25,7 +25,7 @@ public final class ServerMetrics: Sendable {
     public init() {}
 
     func record(op: String, duration: Duration, error: DocketError.Code?) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.inSeconds
         state.withLock { state in
             state.requests[op, default: 0] += 1
             var histogram = state.latency[op] ?? Histogram()

@@ -369,9 +369,7 @@ struct ClusterBench {
         return kilobytes / 1024
     }
 
-    func ms(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-    }
+    func ms(_ duration: Duration) -> Double { duration.inSeconds * 1000 }
 
     func percentile(_ values: [Double], _ p: Double) -> Double {
         guard !values.isEmpty else { return 0 }

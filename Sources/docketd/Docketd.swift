@@ -234,6 +234,8 @@ struct Docketd: AsyncParsableCommand {
             "# TYPE docket_bus_events_total counter", "docket_bus_events_total \(statistics.delivered)",
             "# HELP docket_bus_catch_ups_total Catch-up passes (wake-ups, polls, reconnects).",
             "# TYPE docket_bus_catch_ups_total counter", "docket_bus_catch_ups_total \(statistics.catchUps)",
+            "# HELP docket_bus_horizon_reads_total Catch-ups that read the horizon (pg_locks) to settle a gap in the seqs.",
+            "# TYPE docket_bus_horizon_reads_total counter", "docket_bus_horizon_reads_total \(statistics.horizonReads)",
             "# HELP docket_bus_reconnects_total Times the listener connection was replaced.",
             "# TYPE docket_bus_reconnects_total counter", "docket_bus_reconnects_total \(statistics.reconnects)",
             "# HELP docket_bus_subscribers Subscriptions on this instance.",

@@ -201,6 +201,37 @@ struct EventTests {
         }
     }
 
+    @Test func subscriptionLimitsAndABusThatIsOff() async throws {
+        try await withDocketd(["--max-subscriptions", "2"]) { server, _ in
+            let client = try await server.client()
+            defer { Task { await client.close() } }
+            let topics: [String: JSONValue] = ["topics": .array([.string("*")]), "tenant_id": .string("t")]
+            try await client.call("subscribe", topics)
+            try await client.call("subscribe", topics)
+            do {
+                _ = try await client.call("subscribe", topics)
+                Issue.record("a third subscription was accepted")
+            } catch let error as DocketError {
+                #expect(error.code == .rateLimited)
+            }
+        }
+        try await withDocketd(["--bus", "off"]) { server, _ in
+            let client = try await server.client()
+            defer { Task { await client.close() } }
+            for (op, args) in [("subscribe", ["topics": JSONValue.array([.string("*")]), "tenant_id": .string("t")]),
+                               ("events.list", ["tenant_id": JSONValue.string("t")])] {
+                do {
+                    _ = try await client.call(op, args)
+                    Issue.record("\(op) answered with the bus off")
+                } catch let error as DocketError {
+                    #expect(error.code == .unavailable, "\(op): \(error.message)")
+                }
+            }
+            // Everything else still works, events are still written.
+            try await client.call("job.create", ["name": .string("no bus"), "tenant_id": .string("t")])
+        }
+    }
+
     /// SIGTERM while subscribers are connected: their subscriptions end and docketd exits 0 within the grace.
     @Test func shutdownWithSubscribersExitsCleanly() async throws {
         try await withTestDatabase(migrated: false) { endpoint in

@@ -178,6 +178,13 @@ struct ProtocolTests {
         let listen = try await Command(executable: try Docketd.binary, arguments: ["--listen", "nowhere"]).runAsync()
         #expect(listen.status == 2)
         #expect(listen.text.contains("listen: must be host:port"))
+        for (flag, value, name) in [("--bus", "maybe", "bus"), ("--retention", "soon", "retention"),
+                                    ("--callback-attempts", "0", "callback-attempts"), ("--subscriber-buffer", "0", "subscriber_buffer"),
+                                    ("--callback-refuse-private", "perhaps", "callback-refuse-private")] {
+            let refused = try await Command(executable: try Docketd.binary, arguments: [flag, value]).runAsync()
+            #expect(refused.status == 2, "\(flag) \(value)")
+            #expect(refused.text.contains(name), "\(flag) \(value): \(refused.text)")
+        }
     }
 }
 

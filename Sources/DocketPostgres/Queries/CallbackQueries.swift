@@ -60,15 +60,20 @@ public struct CallbackQueries: Sendable {
 
     /// The tenant's signing secret, made (from `candidate`) the first time it is asked for.
     public func secret(tenant: String, candidate: [UInt8]) async throws -> [UInt8] {
+        if let existing = try await storedSecret(tenant) { return existing }
         try await connection.query("""
             INSERT INTO docket.callback_secrets (tenant_id, secret) VALUES (\(tenant), \(ByteBuffer(bytes: candidate)))
             ON CONFLICT (tenant_id) DO NOTHING
             """, logger: logger)
-        let rows = try await connection.query(
-            "SELECT secret FROM docket.callback_secrets WHERE tenant_id = \(tenant)", logger: logger).collect()
-        guard let secret = try rows.first?.decode(ByteBuffer.self).readableBytesView.map({ $0 }) else {
+        guard let secret = try await storedSecret(tenant) else {
             throw DocketError(.internal, "no callback secret for tenant \(tenant)")
         }
         return secret
+    }
+
+    private func storedSecret(_ tenant: String) async throws -> [UInt8]? {
+        let rows = try await connection.query(
+            "SELECT secret FROM docket.callback_secrets WHERE tenant_id = \(tenant)", logger: logger).collect()
+        return try rows.first.map { Array(try $0.decode(ByteBuffer.self).readableBytesView) }
     }
 }
