@@ -56,7 +56,7 @@ public final class DocketClient: Sendable {
             value += 1
             return value
         }
-        let line = WireRequest(id: .number(Double(id)), op: op, args: Arguments(args)).line
+        let line = WireRequest(id: RequestID(id), op: op, args: Arguments(args)).line
         return try await withCheckedThrowingContinuation { continuation in
             guard calls.register(id, continuation) else {
                 continuation.resume(throwing: DocketError(.unavailable, "the connection to docketd is closed"))
@@ -146,7 +146,7 @@ final class ResponseHandler: ChannelInboundHandler, Sendable {
             calls.pushSink.yield(.dropped(subscription: subscription, error: error))
             return
         }
-        guard case .number(let number) = parsed.id, let id = Int(exactly: number) else { return }
+        guard let id = parsed.id.integer else { return }
         calls.resolve(id, parsed.result)
     }
 

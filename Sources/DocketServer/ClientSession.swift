@@ -9,15 +9,17 @@ import Synchronization
 /// concurrently (at most `maxInFlightPerConnection`), and writes every response that is ready in one flush.
 ///
 /// A bad line is answered and the connection stays usable; a connection that does not authenticate in time, stays idle,
-/// or fails `auth` too often is closed. Nothing a client sends can end the server.
+/// or fails `auth` too often is closed. While more than `maxOutputBytes` of answers wait to be sent (a client that
+/// does not read), the connection is not read either. Nothing a client sends can end the server.
 struct ClientSession {
     let channel: NIOAsyncChannel<Frame, ByteBuffer>
     let context: ServerContext
+    let roster: ConnectionRoster
 
     func run() async {
         let configuration = context.configuration
         try? await channel.executeThenClose { inbound, outbound in
-            let responses = ResponseQueue()
+            let responses = ResponseQueue(limit: configuration.maxOutputBytes)
             let slots = InFlightSlots(configuration.maxInFlightPerConnection)
             let activity = Activity()
             let events = EventSession(bus: context.bus)
@@ -25,9 +27,16 @@ struct ClientSession {
                 group.addTask {
                     while let batch = await responses.next() {
                         var buffer = ByteBuffer()
-                        buffer.reserveCapacity(batch.reduce(0) { $0 + $1.count })
+                        let count = batch.reduce(0) { $0 + $1.count }
+                        buffer.reserveCapacity(count)
                         for line in batch { buffer.writeBytes(line) }
-                        do { try await outbound.write(buffer) } catch { break }
+                        do {
+                            try await outbound.write(buffer)
+                        } catch {
+                            responses.abandon()
+                            break
+                        }
+                        responses.written(count)
                     }
                 }
                 group.addTask { await watch(activity, slots, events) }
@@ -53,11 +62,13 @@ struct ClientSession {
                 for try await frame in inbound {
                     activity.touch()
                     guard case .line(let line) = frame else {
-                        responses.push(WireResponse.failure(id: .null, error: DocketError(.lineTooLong,
+                        responses.push(WireResponse.failure(id: .none, error: DocketError(.lineTooLong,
                             "the line is longer than \(context.configuration.maxLineBytes) bytes and was skipped")))
                         context.metrics.countError(.lineTooLong)
                         continue
                     }
+                    // Back-pressure in bytes: a client that does not read its answers is not read either.
+                    await responses.room()
                     let request: WireRequest
                     switch WireRequest.parse(line.readableBytesView) {
                     case .failure(let refusal):
@@ -77,12 +88,21 @@ struct ClientSession {
                             "pong": .bool(true), "instance_id": .string(context.instanceId)])))
                     case "auth":
                         do {
+                            try request.args.refuseUnknown(["token"])
                             let token = try request.args.string("token", maxLength: 200)
                             let established = try await context.keys.authenticate(token)
+                            guard roster.authenticate(channel.channel) else {
+                                let full = DocketError(.rateLimited,
+                                    "the server has \(roster.maxConnections) authenticated connections, its maximum; try again later")
+                                responses.push(WireResponse.failure(id: request.id, error: full))
+                                context.metrics.countError(full.code)
+                                return
+                            }
                             actor = established
                             activity.authenticated()
                             responses.push(WireResponse.success(id: request.id, data: .object(["actor": established.json])))
                         } catch {
+                            if Task.isCancelled { return }
                             failedAuths += 1
                             let refusal = (error as? DocketError) ?? DocketError(.unavailable, "cannot check the key now")
                             responses.push(WireResponse.failure(id: request.id, error: refusal))
@@ -166,21 +186,27 @@ struct ClientSession {
         }
     }
 
-    /// Closes the connection when it has not authenticated in time or has been idle too long.
+    /// Closes the connection when it has not authenticated in time or has been idle too long; sleeps until the next
+    /// moment one of those could happen, not on a fixed tick (thousands of idle connections cost no wake-ups).
     private func watch(_ activity: Activity, _ slots: InFlightSlots, _ events: EventSession) async {
         let configuration = context.configuration
-        while !activity.isFinished {
-            try? await Task.sleep(for: .milliseconds(250))
+        let authDeadline = Duration.milliseconds(Int(configuration.authDeadlineSeconds * 1000))
+        let idleTimeout = Duration.milliseconds(Int(configuration.idleTimeoutSeconds * 1000))
+        while !activity.isFinished, !Task.isCancelled {
             let (since, last, authenticated) = activity.times
             let now = ContinuousClock.now
-            if !authenticated, now - since > .seconds(configuration.authDeadlineSeconds) {
+            if !authenticated, now - since > authDeadline {
                 channel.channel.close(promise: nil)
                 return
             }
-            if !slots.inUse, !events.hasSubscriptions, now - last > .seconds(configuration.idleTimeoutSeconds) {
+            let busy = slots.inUse || events.hasSubscriptions
+            if !busy, now - last > idleTimeout {
                 channel.channel.close(promise: nil)
                 return
             }
+            var next = busy ? now + .seconds(1) : last + idleTimeout
+            if !authenticated { next = min(next, since + authDeadline) }
+            await activity.rest(until: max(next, now + .milliseconds(10)))
         }
     }
 }
@@ -192,16 +218,65 @@ final class Activity: Sendable {
         var last = ContinuousClock.now
         var authenticated = false
         var finished = false
+        var sleeper: CheckedContinuation<Void, Never>?
+        /// A wake-up that came before the sleeper was stored.
+        var woken = false
     }
 
     private let state = Mutex(State())
 
     func touch() { state.withLock { $0.last = .now } }
     func authenticated() { state.withLock { $0.authenticated = true } }
-    func finish() { state.withLock { $0.finished = true } }
+
+    func finish() {
+        let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.finished = true
+            defer { state.sleeper = nil }
+            return state.sleeper
+        }
+        sleeper?.resume()
+    }
+
     var isFinished: Bool { state.withLock { $0.finished } }
     var times: (ContinuousClock.Instant, ContinuousClock.Instant, Bool) {
         state.withLock { ($0.since, $0.last, $0.authenticated) }
+    }
+
+    /// Sleeps until `deadline`, or until `finish()`.
+    func rest(until deadline: ContinuousClock.Instant) async {
+        let timer = Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            guard !Task.isCancelled else { return }
+            self.wake()
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let done = state.withLock { state -> Bool in
+                    if state.finished || state.woken {
+                        state.woken = false
+                        return true
+                    }
+                    state.sleeper = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            self.wake()
+        }
+        timer.cancel()
+    }
+
+    private func wake() {
+        let sleeper = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let sleeper = state.sleeper else {
+                state.woken = true
+                return nil
+            }
+            state.sleeper = nil
+            return sleeper
+        }
+        sleeper?.resume()
     }
 }
 

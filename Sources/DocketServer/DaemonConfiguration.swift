@@ -1,5 +1,6 @@
 import DocketBus
 import DocketCore
+import DocketPostgres
 import Foundation
 
 /// Every setting of docketd, from flags, `DOCKET_*` environment variables and a config file (in that order of
@@ -24,7 +25,13 @@ public struct DaemonConfiguration: Sendable {
         .init(name: "auth-deadline", environment: "DOCKET_AUTH_DEADLINE", defaultValue: "10", help: "seconds to authenticate"),
         .init(name: "idle-timeout", environment: "DOCKET_IDLE_TIMEOUT", defaultValue: "300", help: "seconds before an idle connection closes"),
         .init(name: "max-failed-auths", environment: "DOCKET_MAX_FAILED_AUTHS", defaultValue: "5", help: "failed auths before disconnect"),
+        .init(name: "max-unauthenticated", environment: "DOCKET_MAX_UNAUTHENTICATED", defaultValue: "128", help: "connections not yet authenticated; past it the oldest is closed"),
+        .init(name: "max-output-bytes", environment: "DOCKET_MAX_OUTPUT_BYTES", defaultValue: "4194304", help: "unsent response bytes per connection before docketd stops reading it"),
         .init(name: "pool-size", environment: "DOCKET_POOL_SIZE", defaultValue: "20", help: "database connections at most"),
+        .init(name: "acquire-timeout", environment: "DOCKET_ACQUIRE_TIMEOUT", defaultValue: "2", help: "seconds a request waits for a database connection"),
+        .init(name: "request-timeout", environment: "DOCKET_REQUEST_TIMEOUT", defaultValue: "10", help: "seconds a request's database work may take in all"),
+        .init(name: "statement-timeout", environment: "DOCKET_STATEMENT_TIMEOUT", defaultValue: "10", help: "PostgreSQL statement_timeout of pooled connections, in seconds (0: the server's)"),
+        .init(name: "http-max-connections", environment: "DOCKET_HTTP_MAX_CONNECTIONS", defaultValue: "64", help: "open HTTP connections at most"),
         .init(name: "cancel-grace", environment: "DOCKET_CANCEL_GRACE", defaultValue: "30", help: "seconds a graceful cancel waits"),
         .init(name: "shutdown-grace", environment: "DOCKET_SHUTDOWN_GRACE", defaultValue: "10", help: "seconds to drain on SIGTERM"),
         .init(name: "bus", environment: "DOCKET_BUS", defaultValue: "on", help: "event bus: on, or off (no subscriptions; for measuring its cost)"),
@@ -44,6 +51,8 @@ public struct DaemonConfiguration: Sendable {
     public var databaseURL: String?
     public var dataDirectory = ".docket"
     public var poolSize = 20
+    public var databaseLimits = DatabaseLimits()
+    public var httpMaxConnections = 64
     public var cancelGraceSeconds: Double = 30
     public var shutdownGraceSeconds: Double = 10
     public var logLevel = "info"
@@ -106,8 +115,27 @@ public struct DaemonConfiguration: Sendable {
         config.server.authDeadlineSeconds = try number("auth-deadline")
         config.server.idleTimeoutSeconds = try number("idle-timeout")
         config.server.maxFailedAuths = try whole("max-failed-auths")
+        config.server.maxUnauthenticated = try whole("max-unauthenticated")
+        config.server.maxOutputBytes = try whole("max-output-bytes")
         config.poolSize = try whole("pool-size")
         guard (1...1000).contains(config.poolSize) else { throw .validation(field: "pool-size", "must be 1–1000") }
+        func seconds(_ name: String, allowZero: Bool = false) throws(DocketError) -> Duration {
+            let value = try number(name)
+            guard value > 0 || (allowZero && value == 0), value <= 3600 else {
+                throw .validation(field: name, "must be \(allowZero ? "0" : "more than 0") to 3600 seconds, got \(raw[name] ?? "")")
+            }
+            return .milliseconds(Int(value * 1000))
+        }
+        config.databaseLimits.acquireTimeout = try seconds("acquire-timeout")
+        config.databaseLimits.requestTimeout = try seconds("request-timeout")
+        config.databaseLimits.statementTimeout = try seconds("statement-timeout", allowZero: true)
+        guard config.databaseLimits.requestTimeout >= config.databaseLimits.acquireTimeout else {
+            throw .validation(field: "request-timeout", "must be at least acquire-timeout")
+        }
+        config.httpMaxConnections = try whole("http-max-connections")
+        guard (1...100_000).contains(config.httpMaxConnections) else {
+            throw .validation(field: "http-max-connections", "must be 1–100000")
+        }
         config.cancelGraceSeconds = try number("cancel-grace")
         guard config.cancelGraceSeconds >= 0 else { throw .validation(field: "cancel-grace", "must not be negative") }
         config.shutdownGraceSeconds = try number("shutdown-grace")

@@ -25,7 +25,7 @@ extension Dispatcher {
         case .jobComplete:
             let outcome = JobOutcome(
                 success: try a.optionalBool("success") ?? true, resultSummary: try a.optionalString("result_summary"),
-                actualCost: try a.optionalMoney("actual_cost"), output: a.fields["output"],
+                actualCost: try a.optionalMoney("actual_cost"), output: try a.optionalJSON("output", maxBytes: FieldLimits.outputBytes),
                 errorCode: try a.optionalString("error_code", maxLength: 200),
                 errorMessage: try a.optionalString("error_message"))
             return try await jobs.complete(try a.uuid("job_id"), outcome, expectedVersion: try a.expectedVersion, by: actor).json
@@ -33,7 +33,7 @@ extension Dispatcher {
             return try await jobs.fail(
                 try a.uuid("job_id"), errorCode: try a.optionalString("error_code", maxLength: 200),
                 errorMessage: try a.optionalString("error_message"), actualCost: try a.optionalMoney("actual_cost"),
-                output: a.fields["output"], expectedVersion: try a.expectedVersion, by: actor).json
+                output: try a.optionalJSON("output", maxBytes: FieldLimits.outputBytes), expectedVersion: try a.expectedVersion, by: actor).json
         case .jobCancel:
             return try await jobs.cancel(
                 try a.uuid("job_id"), reason: try a.optionalString("reason"),
@@ -50,7 +50,8 @@ extension Dispatcher {
                 throw DocketError.validation(field: "step_index", "is required")
             }
             let checkpoint = Checkpoint(stepIndex: step, stepName: try a.optionalString("step_name", maxLength: 500),
-                                        state: a.fields["state"], executionContext: try a.optionalObject("execution_context"))
+                                        state: try a.optionalJSON("state", maxBytes: FieldLimits.contextBytes),
+                                        executionContext: try a.optionalObject("execution_context", maxBytes: FieldLimits.contextBytes))
             return try await jobs.checkpoint(try a.uuid("job_id"), checkpoint, by: actor).json
         case .jobAssignAgent:
             let agent = try a.optionalString("agent", maxLength: 500) ?? (try a.optionalString("assigned_agent", maxLength: 500))
@@ -77,7 +78,7 @@ extension Dispatcher {
                 leaseSeconds: try a.optionalInt("lease_seconds", range: 1...86_400), tenant: try a.tenant, by: actor)
             return .array(claimed.map(\.json))
         case .jobHeartbeat:
-            return try await jobs.heartbeat(try a.uuid("job_id"), executionContext: try a.optionalObject("execution_context"),
+            return try await jobs.heartbeat(try a.uuid("job_id"), executionContext: try a.optionalObject("execution_context", maxBytes: FieldLimits.contextBytes),
                                             leaseSeconds: try a.optionalInt("lease_seconds", range: 1...86_400), by: actor).json
         case .jobRecordMetrics:
             return try await jobs.recordMetrics(

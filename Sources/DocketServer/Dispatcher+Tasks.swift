@@ -51,7 +51,7 @@ extension Dispatcher {
             let (complete, unmet) = try await tasks.dependenciesComplete(try a.uuid("task_id"), by: actor)
             return .object(["complete": .bool(complete), "unmet": .array(unmet.map(\.json))])
         case .taskUpdateContext:
-            guard let updates = try a.optionalObject("context_updates") else {
+            guard let updates = try a.optionalObject("context_updates", maxBytes: FieldLimits.contextBytes) else {
                 throw DocketError.validation(field: "context_updates", "is required")
             }
             return try await tasks.updateContext(try a.uuid("task_id"), updates: updates, merge: try a.optionalBool("merge") ?? true, by: actor).json

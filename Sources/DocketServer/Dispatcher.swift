@@ -23,6 +23,7 @@ public struct Dispatcher: Sendable {
             throw DocketError(.unknownOp, "unknown op \"\(request.op)\"", details: ["op": .string(request.op)])
         }
         let args = request.args
+        _ = try args.tenant  // every op takes an optional tenant_id, and it must be a string
         if request.op.hasPrefix("job.") || request.op.hasPrefix("budget.") {
             return try await handleJob(operation, args, actor)
         }

@@ -8,6 +8,10 @@ import Synchronization
 
 /// HTTP on a second port: `/healthz` (the process serves), `/readyz` (the database answers) and `/metrics`
 /// (Prometheus text), as a `Service`.
+///
+/// One request per connection, answered only once it has fully arrived (a malformed one gets the 400 of NIO's error
+/// handler and nothing else); `GET` and `HEAD` only; at most `maxConnections` open, each closed `requestTimeout` after
+/// it opened.
 public final class HealthServer: Service, Sendable {
     public typealias ReadinessCheck = @Sendable () async -> (ready: Bool, detail: String)
     /// More Prometheus lines to serve on /metrics (gauges owned by other parts).
@@ -19,10 +23,14 @@ public final class HealthServer: Service, Sendable {
     let readiness: ReadinessCheck
     let extra: ExtraMetrics
     let logger: Logger
+    let maxConnections: Int
+    let requestTimeout: TimeAmount = .seconds(10)
     private let bound = Mutex<SocketAddress?>(nil)
+    private let open = Mutex(0)
 
-    public init(host: String, port: Int, metrics: ServerMetrics, logger: Logger,
+    public init(host: String, port: Int, metrics: ServerMetrics, logger: Logger, maxConnections: Int = 64,
                 extra: @escaping ExtraMetrics = { [] }, readiness: @escaping ReadinessCheck) {
+        self.maxConnections = maxConnections
         self.host = host
         self.port = port
         self.metrics = metrics
@@ -58,20 +66,54 @@ public final class HealthServer: Service, Sendable {
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        let admitted = open.withLock { count -> Bool in
+            guard count < maxConnections else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else {
+            try? await connection.executeThenClose { _, outbound in
+                try await Self.write(.serviceUnavailable, "too many connections\n", head: nil, to: outbound)
+            }
+            return
+        }
+        defer { open.withLock { $0 -= 1 } }
+        let channel = connection.channel
+        let timeout = channel.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
+        defer { timeout.cancel() }
         try? await connection.executeThenClose { inbound, outbound in
+            var request: HTTPRequestHead?
             for try await part in inbound {
-                guard case .head(let head) = part else { continue }
-                let (status, body) = await respond(to: head.uri)
-                var headers = HTTPHeaders()
-                headers.add(name: "Content-Type", value: head.uri.hasPrefix("/metrics") ? "text/plain; version=0.0.4" : "text/plain")
-                headers.add(name: "Content-Length", value: String(body.utf8.count))
-                headers.add(name: "Connection", value: "close")
-                try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
-                try await outbound.write(.end(nil))
-                return
+                switch part {
+                case .head(let head): request = head
+                case .body: continue
+                case .end:
+                    guard let head = request else { return }
+                    guard head.method == .GET || head.method == .HEAD else {
+                        try await Self.write(.methodNotAllowed, "only GET and HEAD\n", head: head, to: outbound,
+                                             extraHeaders: [("Allow", "GET, HEAD")])
+                        return
+                    }
+                    let (status, body) = await respond(to: head.uri)
+                    try await Self.write(status, body, head: head, to: outbound)
+                    return
+                }
             }
         }
+    }
+
+    private static func write(
+        _ status: HTTPResponseStatus, _ body: String, head: HTTPRequestHead?,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, extraHeaders: [(String, String)] = []
+    ) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: head?.uri.hasPrefix("/metrics") == true ? "text/plain; version=0.0.4" : "text/plain")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
+        try await outbound.write(.head(HTTPResponseHead(version: head?.version ?? .http1_1, status: status, headers: headers)))
+        if head?.method != .HEAD { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body)))) }
+        try await outbound.write(.end(nil))
     }
 
     private func respond(to uri: String) async -> (HTTPResponseStatus, String) {

@@ -12,14 +12,20 @@ import Synchronization
 /// it has in progress, writes their responses and closes; then `run()` returns.
 public final class ProtocolServer: Service, Sendable {
     let context: ServerContext
-    let connections: ConnectionCounter
-    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    let roster: ConnectionRoster
     private let bound = Mutex<SocketAddress?>(nil)
     private let boundWaiters = Mutex<[CheckedContinuation<SocketAddress, any Error>]>([])
 
     public init(context: ServerContext) {
         self.context = context
-        self.connections = ConnectionCounter(limit: context.configuration.maxConnections)
+        self.roster = ConnectionRoster(maxConnections: context.configuration.maxConnections,
+                                       maxUnauthenticated: context.configuration.maxUnauthenticated)
+    }
+
+    /// Connections that have not authenticated now, and how many such were closed to make room for new ones.
+    public var unauthenticatedConnections: (open: Int, evicted: Int) {
+        let counts = roster.counts
+        return (counts.unauthenticated, counts.evicted)
     }
 
     /// The address the server listens on, once bound (port 0 picks a free port).
@@ -66,30 +72,35 @@ public final class ProtocolServer: Service, Sendable {
             }
         } onGracefulShutdown: {
             server.channel.close(promise: nil)
-            for channel in self.open.withLock({ Array($0.values) }) {
+            for channel in self.roster.channels {
                 channel.close(mode: .input, promise: nil)
             }
         }
     }
 
     private func serve(_ connection: NIOAsyncChannel<Frame, ByteBuffer>) async {
-        guard connections.enter() else {
+        guard case .admitted = roster.admit(connection.channel) else {
             context.metrics.countError(.rateLimited)
-            let refusal = WireResponse.failure(id: .null, error: DocketError(.rateLimited,
-                "the server has \(connections.limit) connections, its maximum; try again later"))
+            let refusal = WireResponse.failure(id: .none, error: DocketError(.rateLimited,
+                "the server has \(roster.maxConnections) connections, its maximum; try again later"))
             try? await connection.executeThenClose { _, outbound in
                 try await outbound.write(ByteBuffer(bytes: refusal))
             }
             return
         }
-        let key = ObjectIdentifier(connection.channel)
-        open.withLock { $0[key] = connection.channel }
         context.metrics.connectionOpened()
         defer {
-            open.withLock { $0[key] = nil }
-            connections.leave()
+            roster.remove(connection.channel)
             context.metrics.connectionClosed()
         }
-        await ClientSession(channel: connection, context: context).run()
+        // When the connection closes under the session (a reset, a failed write), its queued and running requests are
+        // cancelled: nobody is left to answer. A half-close (the client is done sending) lets them finish.
+        let closed = connection.channel.closeFuture
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await ClientSession(channel: connection, context: self.context, roster: self.roster).run() }
+            group.addTask { try? await closed.get() }
+            await group.next()
+            group.cancelAll()
+        }
     }
 }

@@ -15,6 +15,11 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds: Double = 300
     /// Failed `auth` attempts after which the connection is closed.
     public var maxFailedAuths = 5
+    /// Connections that have not authenticated yet, at most; a new one past it closes the oldest of them, so a flood
+    /// of idle connections cannot lock real clients out.
+    public var maxUnauthenticated = 128
+    /// Response bytes a connection may have waiting to be sent before docketd stops reading its requests.
+    public var maxOutputBytes = 4 << 20
 
     public init() {}
 
@@ -28,5 +33,9 @@ public struct ServerConfiguration: Sendable {
         guard authDeadlineSeconds > 0 else { throw .validation(field: "auth_deadline", "must be positive") }
         guard idleTimeoutSeconds > 0 else { throw .validation(field: "idle_timeout", "must be positive") }
         guard maxFailedAuths >= 1 else { throw .validation(field: "max_failed_auths", "must be at least 1") }
+        guard maxUnauthenticated >= 1 else { throw .validation(field: "max_unauthenticated", "must be at least 1") }
+        guard maxOutputBytes >= 65_536 else {
+            throw .validation(field: "max_output_bytes", "must be at least 65536, got \(maxOutputBytes)")
+        }
     }
 }

@@ -88,14 +88,11 @@ public func withTestDatabase<T: Sendable>(
 /// Runs `body` with a pool on a fresh migrated database of its own (the pool runs for the body's duration).
 public func withTestDatabaseClient<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
     try await withTestDatabase { endpoint in
-        let logger = Logger(label: "docket.test")
-        var configuration = endpoint.clientConfiguration
-        configuration.options.maximumConnections = 20
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(Database(client: client, logger: logger))
-        }
+        // Storage tests check behaviour, not deadlines, on a loaded machine: generous limits.
+        var limits = DatabaseLimits()
+        limits.acquireTimeout = .seconds(30)
+        limits.requestTimeout = .seconds(60)
+        limits.statementTimeout = .seconds(60)
+        return try await Database.with(endpoint, size: 20, limits: limits, logger: Logger(label: "docket.test"), body)
     }
 }

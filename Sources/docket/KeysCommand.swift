@@ -71,11 +71,8 @@ extension ConnectionOptions {
     /// Runs `body` with the key service on a short-lived pool.
     func withKeys<T: Sendable>(_ body: @Sendable (APIKeyService) async throws -> T) async throws -> T {
         let endpoint = try await endpoint(logger: .cli)
-        let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: .cli)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            defer { group.cancelAll() }
-            return try await body(APIKeyService(database: Database(client: client, logger: .cli)))
+        return try await Database.with(endpoint, size: 2, logger: .cli) { database in
+            try await body(APIKeyService(database: database))
         }
     }
 }

@@ -28,7 +28,13 @@ struct Docketd: AsyncParsableCommand {
     @Option(help: "Seconds to authenticate (env DOCKET_AUTH_DEADLINE).") var authDeadline: String?
     @Option(help: "Seconds before an idle connection closes (env DOCKET_IDLE_TIMEOUT).") var idleTimeout: String?
     @Option(help: "Failed auths before disconnect (env DOCKET_MAX_FAILED_AUTHS).") var maxFailedAuths: String?
+    @Option(help: "Unauthenticated connections at most; past it the oldest is closed (env DOCKET_MAX_UNAUTHENTICATED).") var maxUnauthenticated: String?
+    @Option(help: "Unsent response bytes per connection before it is no longer read (env DOCKET_MAX_OUTPUT_BYTES).") var maxOutputBytes: String?
     @Option(help: "Database connections at most (env DOCKET_POOL_SIZE).") var poolSize: String?
+    @Option(help: "Seconds a request waits for a database connection (env DOCKET_ACQUIRE_TIMEOUT).") var acquireTimeout: String?
+    @Option(help: "Seconds a request's database work may take (env DOCKET_REQUEST_TIMEOUT).") var requestTimeout: String?
+    @Option(help: "PostgreSQL statement_timeout in seconds, 0 for the server's (env DOCKET_STATEMENT_TIMEOUT).") var statementTimeout: String?
+    @Option(help: "Open HTTP connections at most (env DOCKET_HTTP_MAX_CONNECTIONS).") var httpMaxConnections: String?
     @Option(help: "Seconds a graceful cancel waits (env DOCKET_CANCEL_GRACE).") var cancelGrace: String?
     @Option(help: "Seconds to drain on SIGTERM (env DOCKET_SHUTDOWN_GRACE).") var shutdownGrace: String?
     @Option(help: "Event bus on or off (env DOCKET_BUS, default on).") var bus: String?
@@ -73,6 +79,9 @@ struct Docketd: AsyncParsableCommand {
             ("listen", listen), ("http", http), ("database-url", databaseURL), ("data-dir", dataDir),
             ("max-line-bytes", maxLineBytes), ("max-connections", maxConnections), ("max-in-flight", maxInFlight),
             ("auth-deadline", authDeadline), ("idle-timeout", idleTimeout), ("max-failed-auths", maxFailedAuths),
+            ("max-unauthenticated", maxUnauthenticated), ("max-output-bytes", maxOutputBytes),
+            ("acquire-timeout", acquireTimeout), ("request-timeout", requestTimeout), ("statement-timeout", statementTimeout),
+            ("http-max-connections", httpMaxConnections),
             ("pool-size", poolSize), ("cancel-grace", cancelGrace), ("shutdown-grace", shutdownGrace), ("log-level", logLevel),
             ("bus", bus), ("subscriber-buffer", subscriberBuffer), ("max-subscriptions", maxSubscriptions),
             ("callback-attempts", callbackAttempts), ("callback-timeout", callbackTimeout),
@@ -98,10 +107,12 @@ struct Docketd: AsyncParsableCommand {
             let applied = try await MigrationRunner(logger: logger).migrate(on: connection)
             if !applied.isEmpty { logger.info("applied migrations", metadata: ["versions": "\(applied)"]) }
         }
-        var poolConfiguration = endpoint.clientConfiguration
-        poolConfiguration.options.maximumConnections = settings.poolSize
-        let client = PostgresClient(configuration: poolConfiguration, backgroundLogger: logger)
-        let database = Database(client: client, logger: logger)
+        var poolConfiguration = DatabasePool.Configuration()
+        poolConfiguration.size = settings.poolSize
+        poolConfiguration.limits = settings.databaseLimits
+        poolConfiguration.applicationName = "docketd-\(instanceId.prefix(8))"
+        let pool = DatabasePool(endpoint: endpoint, configuration: poolConfiguration, logger: logger)
+        let database = Database(pool: pool, logger: logger)
         var jobConfiguration = JobService.Configuration()
         jobConfiguration.cancelGraceSeconds = settings.cancelGraceSeconds
         jobConfiguration.instanceId = instanceId
@@ -137,22 +148,38 @@ struct Docketd: AsyncParsableCommand {
             metrics: metrics, logger: logger, bus: eventBus)
         let protocolServer = ProtocolServer(context: context)
         let poolSize = settings.poolSize
-        let pool: HealthServer.ExtraMetrics = {
-            [
-                "# HELP docket_db_pool_in_use Operations holding or waiting for a database connection.",
-                "# TYPE docket_db_pool_in_use gauge", "docket_db_pool_in_use \(database.usage.current)",
-                "# HELP docket_db_pool_in_use_peak Most operations at once since start.",
-                "# TYPE docket_db_pool_in_use_peak gauge", "docket_db_pool_in_use_peak \(database.usage.peak)",
+        let poolMetrics: HealthServer.ExtraMetrics = {
+            let usage = pool.usage
+            let (unauthenticated, evicted) = protocolServer.unauthenticatedConnections
+            return [
+                "# HELP docket_db_pool_in_use Requests holding a database connection (at most the pool size).",
+                "# TYPE docket_db_pool_in_use gauge", "docket_db_pool_in_use \(usage.current)",
+                "# HELP docket_db_pool_in_use_peak Most requests holding a database connection at once since start.",
+                "# TYPE docket_db_pool_in_use_peak gauge", "docket_db_pool_in_use_peak \(usage.peak)",
+                "# HELP docket_db_pool_waiting Requests waiting for a database connection.",
+                "# TYPE docket_db_pool_waiting gauge", "docket_db_pool_waiting \(usage.waiting)",
+                "# HELP docket_db_pool_waiting_peak Most requests waiting for a database connection at once since start.",
+                "# TYPE docket_db_pool_waiting_peak gauge", "docket_db_pool_waiting_peak \(usage.peakWaiting)",
                 "# HELP docket_db_pool_size Database connections at most.",
                 "# TYPE docket_db_pool_size gauge", "docket_db_pool_size \(poolSize)",
+                "# HELP docket_db_pool_resets_total Times the pool was replaced after an outage.",
+                "# TYPE docket_db_pool_resets_total counter", "docket_db_pool_resets_total \(pool.resets)",
+                "# HELP docket_connections_unauthenticated Client connections that have not authenticated yet.",
+                "# TYPE docket_connections_unauthenticated gauge", "docket_connections_unauthenticated \(unauthenticated)",
+                "# HELP docket_connections_evicted_total Unauthenticated connections closed to make room for new ones.",
+                "# TYPE docket_connections_evicted_total counter", "docket_connections_evicted_total \(evicted)",
             ] + Self.busMetrics(listener.statistics, hub: hub, notifications: notifier.notificationsSent)
         }
         let notifications = NotificationHealth()
         let health = HealthServer(host: settings.httpHost, port: settings.httpPort, metrics: metrics, logger: logger,
-                                  extra: pool) {
+                                  maxConnections: settings.httpMaxConnections, extra: poolMetrics) {
+            // During an outage the pool's own probe knows at once; otherwise a query, answered within a second.
+            if pool.health.isUnreachable() { return (false, "database unreachable") }
             do {
-                _ = try await database.read { connection in
-                    try await connection.query("SELECT 1", logger: logger).collect()
+                try await Deadline.run(.milliseconds(900), "the readiness query") {
+                    _ = try await database.read { connection in
+                        try await connection.query("SELECT 1", logger: logger).collect()
+                    }
                 }
             } catch {
                 return (false, "database unavailable: \(Database.classify(error).message)")
@@ -191,7 +218,11 @@ struct Docketd: AsyncParsableCommand {
         }
         let announcer = Announcer(server: protocolServer, health: health, database: database, keys: keys, endpoint: endpoint,
                                   dataDirectory: dataDirectory, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: pool),
+            .init(service: ShutdownDeadline(limit: .milliseconds(Int(settings.shutdownGraceSeconds * 1000)) + ShutdownDeadline.hardLimit,
+                                            logger: logger), successTerminationBehavior: .ignore),
+        ]
         if settings.busEnabled { services += [.init(service: listener), .init(service: notifier)] }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services + [

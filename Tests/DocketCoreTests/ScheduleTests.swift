@@ -96,7 +96,7 @@ struct ScheduleTests {
         let unknown = try #require(throws: DocketError.self) {
             try schedule(["kind": .string("cron"), "expression": .string("@daily"), "timezone": .string("Mars/Olympus")])
         }
-        #expect(unknown.message == "timezone: unknown time zone \"Mars/Olympus\": expected an IANA name such as Europe/Berlin")
+        #expect(unknown.message == "timezone: unknown time zone \"Mars/Olympus\": expected an IANA name such as Europe/Berlin, or UTC")
         let every = try #require(throws: DocketError.self) { try schedule(["kind": .string("interval"), "every_seconds": .number(0)]) }
         #expect(every.message == "every_seconds: must be a whole number from 1 to 315360000, got 0")
         let foreign = try #require(throws: DocketError.self) {

@@ -11,12 +11,12 @@ import Testing
 @Suite(.serialized)
 struct BusClusterTests {
     @Test func eventsThroughBReachASubscriberOnAAcrossListenerLoss() async throws {
-        try await ClusterTests().withCluster { servers, endpoint in
+        try await Cluster.with(3) { servers, endpoint in
             let a = servers[0], b = servers[1]
             let watcher = try await a.client()
             defer { Task { await watcher.close() } }
             try await watcher.call("subscribe", ["topics": .array([.string("job.*")]), "tenant_id": .string("bus")])
-            let instanceA = try await ClusterTests().instanceId(of: a)
+            let instanceA = try await Cluster.instanceId(of: a)
 
             // Four writers through B, 60 jobs each (created, then started: several events per job).
             let clock = ContinuousClock()

@@ -1,23 +1,14 @@
 import DocketClient
 import DocketCore
 import DocketPostgres
+import DocketTestSupport
 import Foundation
 import Testing
 
 /// The `docket` CLI against a real docketd.
 struct CLITests {
-    static var docket: String {
-        get throws {
-            let path = try Docketd.binary.replacingOccurrences(of: "/docketd", with: "/docket")
-            guard FileManager.default.isExecutableFile(atPath: path) else {
-                throw DocketError(.internal, "no docket binary at \(path): run `swift build` first")
-            }
-            return path
-        }
-    }
-
     func docket(_ arguments: [String]) async throws -> Command.Output {
-        try await Command(executable: try Self.docket, arguments: arguments).runAsync()
+        try await Command(executable: try PackagePaths.docket, arguments: arguments).runAsync()
     }
 
     @Test func keysJobsTasksAndBudgetsFromTheCommandLine() async throws {
@@ -75,7 +66,7 @@ struct CLITests {
     @Test func eventsTailFollowsAndEventsListPages() async throws {
         try await withDocketd { server, _ in
             let address = ["--address", "127.0.0.1:\(server.port)", "--token", server.token, "--tenant", "t"]
-            let tail = try Command(executable: try Self.docket, arguments: ["events", "tail", "--topics", "job.created",
+            let tail = try Command(executable: try PackagePaths.docket, arguments: ["events", "tail", "--topics", "job.created",
                                                                              "--count", "2", "--json"] + address).start()
             let client = try await server.client()
             defer { Task { await client.close() } }

@@ -157,11 +157,10 @@ struct CallbackTests {
     @Test func killingTheLeaderMidDeliveryNeitherLosesNorDuplicates() async throws {
         let receiver = try await CallbackReceiver.start { index in index == 0 ? .delayed(.seconds(3), 200) : .status(200) }
         defer { Task { await receiver.stop() } }
-        try await ClusterTests().withCluster(["--callback-timeout", "2"]) { servers, _ in
-            let cluster = ClusterTests()
-            let leader = try await cluster.waitForLeader(via: servers[0]) { _, _ in true }
+        try await Cluster.with(3, ["--callback-timeout", "2"]) { servers, _ in
+            let leader = try await Cluster.waitForLeader(via: servers[0]) { _, _ in true }
             var ids: [String] = []
-            for server in servers { ids.append(try await cluster.instanceId(of: server)) }
+            for server in servers { ids.append(try await Cluster.instanceId(of: server)) }
             let leaderIndex = try #require(ids.firstIndex(of: leader.instance))
             let survivor = servers[(leaderIndex + 1) % 3]
             let client = try await survivor.client()

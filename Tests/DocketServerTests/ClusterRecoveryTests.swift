@@ -40,7 +40,7 @@ struct ClusterRecoveryTests {
         var servers: [Docketd] = []
         do {
             for _ in 0..<3 { servers.append(try await Docketd.start(endpoint, folder: folder)) }
-            let before = try await ClusterTests().waitForLeader(via: servers[0]) { _, _ in true }
+            let before = try await Cluster.waitForLeader(via: servers[0]) { _, _ in true }
             // A subscriber on instance 0 keeps its connection to docketd through the database restart.
             let watcher = try await servers[0].client()
             defer { Task { await watcher.close() } }
@@ -54,10 +54,10 @@ struct ClusterRecoveryTests {
             _ = try await database.start()
 
             // One leader again (a new term), and every instance serves requests again, by itself.
-            let after = try await ClusterTests().waitForLeader(via: servers[2], timeout: .seconds(40)) { _, epoch in epoch > before.epoch }
+            let after = try await Cluster.waitForLeader(via: servers[2], timeout: .seconds(40)) { _, epoch in epoch > before.epoch }
             print("restart figures: new term \(after.epoch) after the restart, \(after.after) after the server came back")
             for server in servers {
-                let recovered = try await SweepTests().eventually(.seconds(30)) { () -> JSONValue? in
+                let recovered = try await eventually(.seconds(30)) { () -> JSONValue? in
                     guard let client = try? await server.client() else { return nil }
                     defer { Task { await client.close() } }
                     return try? await client.call("job.get", ["job_id": job["id"]!, "tenant_id": .string("t")])
@@ -65,7 +65,7 @@ struct ClusterRecoveryTests {
                 #expect(recovered["name"] == .string("before the restart"))
             }
             // Exactly one instance believes it leads (a deposed one steps down as soon as it sees its lock connection gone).
-            let leaders = try await SweepTests().eventually(.seconds(10)) { () -> Int? in
+            let leaders = try await eventually(.seconds(10)) { () -> Int? in
                 var count = 0
                 for server in servers {
                     let client = try await server.client()

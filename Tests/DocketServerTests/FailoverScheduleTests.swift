@@ -9,7 +9,7 @@ import Testing
 /// Interval schedules keep firing each slot once while leaders are killed.
 struct FailoverScheduleTests {
     @Test func twentySchedulesForSixtySecondsWithTwoLeaderKills() async throws {
-        try await ClusterTests().withCluster { servers, endpoint in
+        try await Cluster.with(3) { servers, endpoint in
             let t: JSONValue = .string("t")
             let setup = try await servers[0].client()
             let start = Date().addingTimeInterval(1)
@@ -54,11 +54,11 @@ struct FailoverScheduleTests {
                 await client?.close()
             }
             var ids: [String] = []
-            for server in servers { ids.append(try await ClusterTests().instanceId(of: server)) }
+            for server in servers { ids.append(try await Cluster.instanceId(of: server)) }
             for round in 1...2 {
                 try await Task.sleep(for: .seconds(20))
                 let survivor = alive.withLock { $0.sorted() }.first!
-                let leader = try await ClusterTests().waitForLeader(via: servers[survivor]) { instance, _ in
+                let leader = try await Cluster.waitForLeader(via: servers[survivor]) { instance, _ in
                     ids.firstIndex(of: instance).map { index in alive.withLock { $0.contains(index) } } ?? false
                 }
                 let index = ids.firstIndex(of: leader.instance)!

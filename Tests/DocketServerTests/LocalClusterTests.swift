@@ -1,15 +1,15 @@
 import DocketClient
 import DocketCore
 import DocketPostgres
+import DocketTestSupport
 import Foundation
 import Testing
 
 /// `deploy/local-cluster` as an operator runs it: three instances come up, exactly one leads, stop leaves nothing.
 struct LocalClusterTests {
     @Test func localClusterStartsThreeWithOneLeaderAndStopsClean() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-        let docketd = try Docketd.binary
+        let root = PackagePaths.root
+        let docketd = try PackagePaths.docketd
         let folder = "/tmp/docket-local-cluster-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         func script(_ command: String, base: Int) async throws -> Command.Output {

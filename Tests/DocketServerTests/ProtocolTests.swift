@@ -172,16 +172,16 @@ struct ProtocolTests {
     }
 
     @Test func invalidConfigurationIsRefusedWithItsName() async throws {
-        let output = try await Command(executable: try Docketd.binary, arguments: ["--max-in-flight", "0"]).runAsync()
+        let output = try await Command(executable: try PackagePaths.docketd, arguments: ["--max-in-flight", "0"]).runAsync()
         #expect(output.status == 2)
         #expect(output.text.contains("max_in_flight") || output.text.contains("max-in-flight"))
-        let listen = try await Command(executable: try Docketd.binary, arguments: ["--listen", "nowhere"]).runAsync()
+        let listen = try await Command(executable: try PackagePaths.docketd, arguments: ["--listen", "nowhere"]).runAsync()
         #expect(listen.status == 2)
         #expect(listen.text.contains("listen: must be host:port"))
         for (flag, value, name) in [("--bus", "maybe", "bus"), ("--retention", "soon", "retention"),
                                     ("--callback-attempts", "0", "callback-attempts"), ("--subscriber-buffer", "0", "subscriber_buffer"),
                                     ("--callback-refuse-private", "perhaps", "callback-refuse-private")] {
-            let refused = try await Command(executable: try Docketd.binary, arguments: [flag, value]).runAsync()
+            let refused = try await Command(executable: try PackagePaths.docketd, arguments: [flag, value]).runAsync()
             #expect(refused.status == 2, "\(flag) \(value)")
             #expect(refused.text.contains(name), "\(flag) \(value): \(refused.text)")
         }
@@ -189,11 +189,3 @@ struct ProtocolTests {
 }
 
 /// Runs `body` with a pool on `endpoint`.
-func withDatabase<T: Sendable>(_ endpoint: DatabaseEndpoint, _ body: @Sendable (Database) async throws -> T) async throws -> T {
-    let client = PostgresClient(configuration: endpoint.clientConfiguration, backgroundLogger: .init(label: "test"))
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await client.run() }
-        defer { group.cancelAll() }
-        return try await body(Database(client: client, logger: .init(label: "test")))
-    }
-}

@@ -8,16 +8,6 @@ import Testing
 /// The leader's sweeps, through a real docketd.
 @Suite(.serialized)
 struct SweepTests {
-    /// Polls `probe` until it returns a value (or fails after `timeout`).
-    func eventually<T: Sendable>(_ timeout: Duration = .seconds(20), _ probe: () async throws -> T?) async throws -> T {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let value = try await probe() { return value }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw DocketError(.unavailable, "condition not met within \(timeout)")
-    }
-
     @Test func timeoutsLeasesGraceAndTaskTimeouts() async throws {
         try await withDocketd(["--cancel-grace", "1"]) { server, _ in
             let client = try await server.client()

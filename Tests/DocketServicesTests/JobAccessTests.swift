@@ -5,47 +5,58 @@ import Foundation
 import Testing
 
 struct JobAccessTests {
-    /// Every operation on tenant A's job, attempted by tenant B's admin: refused, and nothing changes.
+    /// Every operation on tenant A's job, attempted by tenant B's admin: refused, and nothing changes. To B, A's job is
+    /// indistinguishable from one that does not exist: the same code, message and details as for a random id.
     @Test func otherTenantIsRefusedEverywhere() async throws {
         try await withJobService { jobs, database in
             let job = try await jobs.make("a's job", ["schedule": dueNow])
             let intruder = Actors.otherTenant
-            let id = job.id
-            let attempts: [(String, @Sendable () async throws -> Void)] = [
-                ("get", { _ = try await jobs.get(id, by: intruder) }),
-                ("update", { _ = try await jobs.update(id, Arguments(["name": .string("mine")]), by: intruder) }),
-                ("delete", { try await jobs.delete(id, by: intruder) }),
-                ("schedule", { _ = try await jobs.schedule(id, schedule: dueNow, by: intruder) }),
-                ("start", { _ = try await jobs.start(id, by: intruder) }),
-                ("complete", { _ = try await jobs.complete(id, JobOutcome(), by: intruder) }),
-                ("fail", { _ = try await jobs.fail(id, errorCode: nil, errorMessage: nil, by: intruder) }),
-                ("cancel", { _ = try await jobs.cancel(id, reason: nil, mode: .hard, by: intruder) }),
-                ("retry", { _ = try await jobs.retry(id, by: intruder) }),
-                ("pause", { _ = try await jobs.pause(id, mode: .hard, by: intruder) }),
-                ("resume", { _ = try await jobs.resume(id, by: intruder) }),
-                ("checkpoint", { _ = try await jobs.checkpoint(id, Checkpoint(stepIndex: 1), by: intruder) }),
-                ("assign_agent", { _ = try await jobs.assignAgent(id, agent: "x", by: intruder) }),
-                ("link_task", { _ = try await jobs.linkTask(id, task: UUID(), by: intruder) }),
-                ("unlink_task", { _ = try await jobs.unlinkTask(id, task: UUID(), by: intruder) }),
-                ("linked_tasks", { _ = try await jobs.linkedTasks(id, by: intruder) }),
-                ("history", { _ = try await jobs.history(id, by: intruder) }),
-                ("heartbeat", { _ = try await jobs.heartbeat(id, by: intruder) }),
-                ("record_metrics", { _ = try await jobs.recordMetrics(id, ttftNs: 1, totalDurationNs: 1, by: intruder) }),
+            let byID: [(String, @Sendable (UUID) async throws -> Void)] = [
+                ("get", { _ = try await jobs.get($0, by: intruder) }),
+                ("update", { _ = try await jobs.update($0, Arguments(["name": .string("mine")]), by: intruder) }),
+                ("delete", { try await jobs.delete($0, by: intruder) }),
+                ("schedule", { _ = try await jobs.schedule($0, schedule: dueNow, by: intruder) }),
+                ("start", { _ = try await jobs.start($0, by: intruder) }),
+                ("complete", { _ = try await jobs.complete($0, JobOutcome(), by: intruder) }),
+                ("fail", { _ = try await jobs.fail($0, errorCode: nil, errorMessage: nil, by: intruder) }),
+                ("cancel", { _ = try await jobs.cancel($0, reason: nil, mode: .hard, by: intruder) }),
+                ("retry", { _ = try await jobs.retry($0, by: intruder) }),
+                ("pause", { _ = try await jobs.pause($0, mode: .hard, by: intruder) }),
+                ("resume", { _ = try await jobs.resume($0, by: intruder) }),
+                ("checkpoint", { _ = try await jobs.checkpoint($0, Checkpoint(stepIndex: 1), by: intruder) }),
+                ("assign_agent", { _ = try await jobs.assignAgent($0, agent: "x", by: intruder) }),
+                ("link_task", { _ = try await jobs.linkTask($0, task: UUID(), by: intruder) }),
+                ("unlink_task", { _ = try await jobs.unlinkTask($0, task: UUID(), by: intruder) }),
+                ("linked_tasks", { _ = try await jobs.linkedTasks($0, by: intruder) }),
+                ("history", { _ = try await jobs.history($0, by: intruder) }),
+                ("heartbeat", { _ = try await jobs.heartbeat($0, by: intruder) }),
+                ("record_metrics", { _ = try await jobs.recordMetrics($0, ttftNs: 1, totalDurationNs: 1, by: intruder) }),
+            ]
+            for (name, attempt) in byID {
+                let theirs = await refusal { try await attempt(job.id) }
+                let missing = UUID()
+                let none = await refusal { try await attempt(missing) }
+                #expect(theirs?.code == .jobNotFound, "\(name)")
+                #expect(theirs.map { anonymized($0, job.id) } == none.map { anonymized($0, missing) },
+                        "\(name): another tenant's job answers as a missing one")
+            }
+            // Naming another tenant outright is refused as such (it says nothing about any job).
+            let byTenant: [(String, @Sendable () async throws -> Void)] = [
                 ("list in a", { _ = try await jobs.list(JobFilter(), page: PageRequest(), tenant: "a", by: intruder) }),
                 ("pending in a", { _ = try await jobs.pending(page: PageRequest(), tenant: "a", by: intruder) }),
                 ("running in a", { _ = try await jobs.running(page: PageRequest(), tenant: "a", by: intruder) }),
                 ("claim in a", { _ = try await jobs.claim(tenant: "a", by: intruder) }),
                 ("budget in a", { _ = try await jobs.setBudget(limit: .zero, period: .day, tenant: "a", by: intruder) }),
             ]
-            for (name, attempt) in attempts {
+            for (name, attempt) in byTenant {
                 #expect(await errorCode(attempt) == .permissionDenied, "\(name)")
             }
             // Tenant B's own views do not show the job either.
             #expect(try await jobs.list(JobFilter(), page: PageRequest(), by: intruder).items.isEmpty)
             #expect(try await jobs.claim(by: intruder).isEmpty)
-            let after = try await jobs.get(id, by: Actors.admin)
+            let after = try await jobs.get(job.id, by: Actors.admin)
             #expect(after == job, "nothing changed")
-            #expect(try await topics(of: id, in: database) == ["job.created", "job.scheduled"])
+            #expect(try await topics(of: job.id, in: database) == ["job.created", "job.scheduled"])
         }
     }
 

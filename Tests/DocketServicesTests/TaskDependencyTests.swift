@@ -122,7 +122,8 @@ struct TaskDependencyTests {
             #expect(try await tasks.removeDependency(dependent.id, dependsOn: prerequisite.id, by: w).status == .pending)
             #expect(await errorCode { _ = try await tasks.removeDependency(dependent.id, dependsOn: prerequisite.id, by: w) } == .notFound)
             let foreign = try await tasks.make("b's", by: TaskActors.otherTenant)
-            #expect(await errorCode { _ = try await tasks.addDependency(dependent.id, dependsOn: foreign.id, by: w) } == .permissionDenied)
+            #expect(await errorCode { _ = try await tasks.addDependency(dependent.id, dependsOn: foreign.id, by: w) } == .taskNotFound,
+                    "another tenant's task is a missing one to a confined actor")
             #expect(await errorCode { _ = try await tasks.addDependency(dependent.id, dependsOn: UUID(), by: w) } == .taskNotFound)
             #expect(throws: DocketError.self) { try DependencyType(name: "sometimes") }
         }

@@ -109,7 +109,8 @@ struct TaskLifecycleTests {
             let child = try await tasks.createSubtask(parent: parent.id, Arguments(["title": .string("child")]), by: TaskActors.writer)
             let grandchild = try await tasks.createSubtask(parent: child.id, Arguments(["title": .string("grandchild")]), by: TaskActors.writer)
             #expect(try await tasks.subtasks(parent.id, by: TaskActors.reader).map(\.id) == [child.id])
-            #expect(await errorCode { _ = try await tasks.createSubtask(parent: parent.id, Arguments(["title": .string("x")]), by: TaskActors.otherTenant) } == .permissionDenied)
+            #expect(await errorCode { _ = try await tasks.createSubtask(parent: parent.id, Arguments(["title": .string("x")]), by: TaskActors.otherTenant) } == .taskNotFound,
+                    "another tenant's parent is a missing parent to a confined actor")
 
             _ = try await tasks.start(parent.id, by: TaskActors.writer)
             #expect(await errorCode { _ = try await tasks.complete(parent.id, by: TaskActors.writer) } == .subtaskError)

@@ -34,7 +34,7 @@ public struct JobInput: Sendable, Hashable {
         if args.has("description") { description = .some(try args.optionalString("description", maxLength: 100_000)) }
         if let value = args.fields["priority"], value != .null { priority = try Priority(json: value).value }
         if args.has("assigned_agent") { assignedAgent = .some(try args.optionalString("assigned_agent", maxLength: 500)) }
-        if args.has("execution_context") { executionContext = try args.optionalObject("execution_context") ?? [:] }
+        if args.has("execution_context") { executionContext = try args.optionalObject("execution_context", maxBytes: FieldLimits.contextBytes) ?? [:] }
         if args.has("estimated_cost") { estimatedCost = .some(try args.optionalMoney("estimated_cost")) }
         if args.has("timeout_seconds") { timeoutSeconds = .some(try args.optionalInt("timeout_seconds", range: 1...31_536_000)) }
         if args.has("plan_id") { planId = .some(try args.optionalString("plan_id", maxLength: 500)) }

@@ -3,8 +3,10 @@ import Foundation
 extension CronExpression {
     /// How far ahead, in calendar years, `nextFire` looks before deciding an expression never fires (`0 0 30 2 *`).
     ///
-    /// Eight years covers the longest gap between two February 29ths (2096 → 2104).
-    static let horizonYears = 8
+    /// The Gregorian calendar repeats every 400 years (weekdays included), so an expression that fires at all fires
+    /// within 400 years: `0 0 29 2 */7` (February 29th on a Sunday) fires in 2032 and next in 2060. The walk jumps
+    /// over months that cannot match, so the whole horizon costs a few thousand steps.
+    static let horizonYears = 400
 
     /// The first instant strictly after `instant` whose wall-clock time in `timeZone` matches; nil when nothing matches
     /// within `horizonYears`.

@@ -22,7 +22,13 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `text`; a problem is a `SCHEDULE_ERROR` whose `details["field"]` is the cron field at fault
     /// (`minute`, `hour`, `day_of_month`, `month`, `day_of_week`), or `expression` for the field count or a macro.
+    /// Longest expression accepted (the longest sensible one is far shorter; error messages quote the text).
+    public static let maxLength = 256
+
     public init(_ text: String) throws(DocketError) {
+        guard text.utf8.count <= Self.maxLength else {
+            throw .schedule(field: "expression", "longer than \(Self.maxLength) bytes")
+        }
         let trimmed = text.trimmingWhitespace
         var source = Substring(trimmed)
         if trimmed.hasPrefix("@") {
@@ -32,7 +38,8 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
             }
             source = Substring(expanded)
         }
-        let fields = source.split(whereSeparator: \.isWhitespace)
+        // Fields are separated by spaces and tabs only: other white space (a newline, NBSP, U+3000) is not a separator.
+        let fields = source.split(whereSeparator: Self.isSeparator)
         guard fields.count == 5 else {
             throw .schedule(field: "expression",
                 "expected 5 fields (minute hour day_of_month month day_of_week), got \(fields.count) in \"\(trimmed)\"")
@@ -57,8 +64,12 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension CronExpression {
+    static func isSeparator(_ character: Character) -> Bool { character == " " || character == "\t" }
+}
+
 extension String {
     fileprivate var trimmingWhitespace: String {
-        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+        String(drop(while: CronExpression.isSeparator).reversed().drop(while: CronExpression.isSeparator).reversed())
     }
 }

@@ -46,9 +46,9 @@ extension Schedule {
             let expression = try CronExpression(text)
             var zone = "UTC"
             if let value = object["timezone"], value != .null {
-                guard case .string(let name) = value, TimeZone(identifier: name) != nil else {
+                guard case .string(let name) = value, Self.isIANAZone(name) else {
                     throw .schedule(field: "timezone",
-                        "unknown time zone \(value.shortText): expected an IANA name such as Europe/Berlin")
+                        "unknown time zone \(value.shortText): expected an IANA name such as Europe/Berlin, or UTC")
                 }
                 zone = name
             }
@@ -75,6 +75,29 @@ extension Schedule {
             misfire = policy
         }
         self.init(kind: kind, endAt: endAt, maxRuns: maxRuns, misfire: misfire)
+    }
+
+    /// The areas of the IANA time zone database's `Area/Location` names (current and backward-compatible ones).
+    static let zoneAreas: Set<String> = [
+        "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific", "Etc",
+        "Brazil", "Canada", "Chile", "Mexico", "US",
+    ]
+
+    /// Whether `name` is `UTC` or an IANA `Area/Location` name the system's zone data knows (`Europe/Berlin`,
+    /// `America/Argentina/Salta`, `Etc/GMT+5`). Abbreviations (`PST`, `IST`) and offsets (`GMT+5`, `UTC+1`) are not
+    /// names: they are ambiguous, or mean the opposite of the IANA `Etc/GMT+5`.
+    static func isIANAZone(_ name: String) -> Bool {
+        if name == "UTC" { return true }
+        guard name.utf8.count <= 64,
+              name.utf8.allSatisfy({ byte in
+                  (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                      || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                      || [UInt8(ascii: "/"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "+")].contains(byte)
+              }),
+              let area = name.split(separator: "/", omittingEmptySubsequences: false).first,
+              name.contains("/"), zoneAreas.contains(String(area))
+        else { return false }
+        return TimeZone(identifier: name)?.identifier == name
     }
 
     /// The wire object `init(json:)` reads; `timezone` and `misfire` are always written out.

@@ -27,6 +27,16 @@ extension Schedule {
         return slot.flatMap(notPastEnd)
     }
 
+    /// `firstSlot`, or the `SCHEDULE_ERROR` that says why there is none: `end_at` already passed, or nothing fires
+    /// before it.
+    public func requireFirstSlot(createdAt: Date) throws(DocketError) -> Date {
+        if let slot = firstSlot(createdAt: createdAt) { return slot }
+        if let endAt, endAt <= createdAt {
+            throw .schedule(field: "end_at", "\(Timestamp.format(endAt)) is in the past: the schedule has no slot left to fire")
+        }
+        throw .schedule(field: "schedule", "has no slot left to fire before its end")
+    }
+
     /// The next slot strictly after `previous`, ignoring `end_at` and `max_runs`; nil for `once` (and for a cron time
     /// zone Foundation does not know, which `init(json:)` refuses).
     ///

@@ -10,7 +10,7 @@ public enum Timestamp {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, or nil.
     ///
     /// `t` and `z` may be lower case. A fraction finer than a microsecond is rounded to the nearest microsecond.
-    /// Leap seconds (`:60`) and out-of-range fields (February 30, hour 24) are refused.
+    /// Leap seconds (`:60`), year 0 and out-of-range fields (February 30, hour 24) are refused.
     public static func parse(_ text: String) -> Date? {
         var reader = Reader(Array(text.utf8))
         guard let year = reader.digits(4), reader.take(UInt8(ascii: "-")),
@@ -20,7 +20,8 @@ public enum Timestamp {
               let minute = reader.digits(2), reader.take(UInt8(ascii: ":")),
               let second = reader.digits(2)
         else { return nil }
-        guard (1...12).contains(month), (1...CivilDate.days(inMonth: month, year: year)).contains(day),
+        // Year 0 does not exist in PostgreSQL's calendar (1 BC comes before AD 1).
+        guard year >= 1, (1...12).contains(month), (1...CivilDate.days(inMonth: month, year: year)).contains(day),
               hour < 24, minute < 60, second < 60
         else { return nil }
         var micros: Int64 = 0

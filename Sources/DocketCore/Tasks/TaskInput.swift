@@ -31,7 +31,7 @@ public struct TaskInput: Sendable, Hashable {
         if args.has("assignee_id") { assigneeId = .some(try args.optionalString("assignee_id", maxLength: 500)) }
         if args.has("assignee_type") { assigneeType = .some(try args.optionalEnum("assignee_type", WorkTask.AssigneeType.self)) }
         if args.has("assigned_agent") { assignedAgent = .some(try args.optionalString("assigned_agent", maxLength: 500)) }
-        if args.has("execution_context") { executionContext = try args.optionalObject("execution_context") ?? [:] }
+        if args.has("execution_context") { executionContext = try args.optionalObject("execution_context", maxBytes: FieldLimits.contextBytes) ?? [:] }
         if args.has("estimated_cost") { estimatedCost = .some(try args.optionalMoney("estimated_cost")) }
         if args.has("timeout_seconds") { timeoutSeconds = .some(try args.optionalInt("timeout_seconds", range: 1...31_536_000)) }
         if args.has("metadata") { metadata = try args.optionalObject("metadata") ?? [:] }

@@ -81,12 +81,22 @@ public struct Arguments: Sendable {
         }
     }
 
-    public func optionalObject(_ name: String) throws(DocketError) -> [String: JSONValue]? {
+    /// An optional object, at most `maxBytes` of JSON text (`FieldLimits`).
+    public func optionalObject(_ name: String, maxBytes: Int = FieldLimits.metadataBytes) throws(DocketError) -> [String: JSONValue]? {
         switch fields[name] {
         case nil, .null?: return nil
-        case .object(let value)?: return value
+        case .object(let value)?:
+            try JSONValue.object(value).checkSize(maxBytes, field: name)
+            return value
         default: throw .validation(field: name, "must be an object")
         }
+    }
+
+    /// An optional value of any JSON type (null counts as absent), at most `maxBytes` of JSON text.
+    public func optionalJSON(_ name: String, maxBytes: Int) throws(DocketError) -> JSONValue? {
+        guard let value = fields[name], value != .null else { return nil }
+        try value.checkSize(maxBytes, field: name)
+        return value
     }
 
     public func optionalMoney(_ name: String) throws(DocketError) -> Money? {
@@ -118,5 +128,36 @@ public struct Arguments: Sendable {
                 + ", got \"\(text)\"")
         }
         return value
+    }
+}
+
+extension Arguments {
+    /// The first argument (by name) with U+0000 in a key or string anywhere inside it, and the path to it.
+    public func fieldHoldingNUL() -> (name: String, path: String)? {
+        for name in fields.keys.sorted() {
+            if let path = fields[name]?.pathToNUL(from: name) { return (name, path) }
+        }
+        return nil
+    }
+}
+
+extension JSONValue {
+    /// The path (`metadata.key`, `tags[2]`) to the first key or string holding U+0000, or nil.
+    func pathToNUL(from path: String) -> String? {
+        switch self {
+        case .string(let text): return text.utf8.contains(0) ? path : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = item.pathToNUL(from: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let members):
+            for key in members.keys.sorted() {
+                if key.utf8.contains(0) { return path + "." + key.replacingOccurrences(of: "\u{0}", with: "\\u0000") }
+                if let found = members[key]?.pathToNUL(from: "\(path).\(key)") { return found }
+            }
+            return nil
+        default: return nil
+        }
     }
 }

@@ -5,15 +5,19 @@ import Synchronization
 
 /// The pool and the transaction discipline every service uses.
 ///
-/// A transaction that fails with a serialization failure or deadlock is run again (up to `maxAttempts`), as Oban's
-/// error classification does; a lost or refused connection becomes `UNAVAILABLE`; a `DocketError` thrown by the body
-/// rolls back and reaches the caller as it was thrown.
+/// Every call runs under `DatabaseLimits`: it waits at most `acquireTimeout` for a pooled connection and takes at most
+/// `requestTimeout` in all; past either it answers `UNAVAILABLE` at once, and a call that holds a connection closes
+/// it (aborting its query). A cancelled caller (its client went away) stops waiting at once, and its transaction does
+/// not commit. A transaction that fails with a serialization failure or deadlock is run again (up to `maxAttempts`),
+/// as Oban's error classification does; a lost or refused connection becomes `UNAVAILABLE`; a `DocketError` thrown by
+/// the body rolls back and reaches the caller as it was thrown.
 public struct Database: Sendable {
-    public let client: PostgresClient
+    public let pool: DatabasePool
     public let logger: Logger
     public var maxAttempts = 3
-    /// Operations holding or waiting for a pooled connection right now (the pool-usage gauge of /metrics).
-    public let usage = PoolUsage()
+    public var limits: DatabaseLimits { pool.configuration.limits }
+    /// Calls holding or waiting for a pooled connection right now (the pool gauges of /metrics).
+    public var usage: PoolUsage { pool.usage }
     /// Told after every committed transaction that appended events: the bus wakes its readers (SPEC 4.4).
     public let eventCommits = CommitSignal()
 
@@ -43,53 +47,50 @@ public struct Database: Sendable {
     /// The leader epoch to stamp on the runs and events written by the bound sweep (nil for API writes).
     public static var leaderEpoch: Int64? { sweep?.epoch }
 
-    public init(client: PostgresClient, logger: Logger) {
-        self.client = client
+    public init(pool: DatabasePool, logger: Logger) {
+        self.pool = pool
         self.logger = logger
     }
 
     /// Runs `body` in one transaction on a pooled connection.
     @discardableResult
-    public func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        usage.enter()
-        defer { usage.leave() }
-        var attempt = 1
-        while true {
-            do {
-                let fence = Database.fence
-                let mark = EventMark()
-                let result = try await Database.$eventMark.withValue(mark) {
-                    try await client.withConnection { connection in
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let fence = Database.fence
+        let mark = EventMark()
+        let logger = self.logger, maxAttempts = self.maxAttempts
+        let result = try await call { connection in
+            var attempt = 1
+            while true {
+                do {
+                    return try await Database.$eventMark.withValue(mark) {
                         try await connection.inTransaction(logger: logger) { connection in
                             try await fence?(connection)
                             return try await body(connection)
                         }
                     }
-                }
-                if mark.isSet { eventCommits.fire() }
-                return result
-            } catch let error as DocketError {
-                throw error
-            } catch {
-                if Self.isRetryable(error), attempt < maxAttempts {
+                } catch let error where Self.isRetryable(error) && attempt < maxAttempts {
                     attempt += 1
-                    continue
                 }
-                throw Self.classify(error)
             }
         }
+        if mark.isSet { eventCommits.fire() }
+        return result
     }
 
     /// Runs `body` on a pooled connection without a transaction (reads).
-    public func read<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        usage.enter()
-        defer { usage.leave() }
-        do {
-            return try await client.withConnection { try await body($0) }
-        } catch let error as DocketError {
-            throw error
-        } catch {
-            throw Self.classify(error)
+    public func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await call(body)
+    }
+
+    /// Runs `body` on a pooled connection under the limits, answering as soon as it is done, refused or out of time.
+    func call<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let call = DatabaseCall<T>(pool: pool, body: body)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                call.start(continuation)
+            }
+        } onCancel: {
+            call.cancel()
         }
     }
 
@@ -106,7 +107,13 @@ public struct Database: Sendable {
             if let state = error.serverInfo?[.sqlState] {
                 // 08: connection exception; 57P01-03: admin shutdown, crash shutdown, cannot connect now; 53: resources.
                 if state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53") {
-                    return DocketError(.unavailable, "database unavailable: \(DatabaseEndpoint.reason(error))")
+                    return DocketError(.unavailable, "database unavailable: \(DatabaseEndpoint.reason(error))",
+                                       details: ["sql_state": .string(state)])
+                }
+                // 57014: the statement ran past statement_timeout (or was cancelled by an operator).
+                if state == "57014" {
+                    return DocketError(.unavailable, "the database did not finish the statement in time; retry later",
+                                       details: ["sql_state": .string(state)])
                 }
                 var details: [String: JSONValue] = ["sql_state": .string(state)]
                 if let constraint = error.serverInfo?[.constraintName] { details["constraint"] = .string(constraint) }
@@ -147,17 +154,4 @@ public final class CommitSignal: Sendable {
     public func observe(_ handler: @escaping @Sendable () -> Void) { handlers.withLock { $0.append(handler) } }
 
     public func fire() { for handler in handlers.withLock({ $0 }) { handler() } }
-}
-
-/// How many operations hold or wait for a pooled connection, now and at most since start.
-public final class PoolUsage: Sendable {
-    private let state = Mutex((current: 0, peak: 0))
-
-    public init() {}
-
-    func enter() { state.withLock { $0.current += 1; $0.peak = max($0.peak, $0.current) } }
-    func leave() { state.withLock { $0.current -= 1 } }
-
-    public var current: Int { state.withLock { $0.current } }
-    public var peak: Int { state.withLock { $0.peak } }
 }

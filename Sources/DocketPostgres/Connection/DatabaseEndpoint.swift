@@ -55,7 +55,7 @@ public struct DatabaseEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    public func connectionConfiguration(connectTimeout: Duration = .seconds(10)) throws -> PostgresConnection.Configuration {
         var configuration: PostgresConnection.Configuration
         switch address {
         case .tcp(let host, let port):
@@ -64,7 +64,7 @@ public struct DatabaseEndpoint: Sendable, Hashable, CustomStringConvertible {
         case .socket(let path):
             configuration = .init(unixSocketPath: path, username: username, password: password, database: database)
         }
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .init(connectTimeout)
         return configuration
     }
 
@@ -98,10 +98,11 @@ public struct DatabaseEndpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Opens one connection outside any pool; the caller must close it.
-    public func connect(logger: Logger) async throws -> PostgresConnection {
+    public func connect(logger: Logger, connectTimeout: Duration = .seconds(10)) async throws -> PostgresConnection {
         do {
             return try await PostgresConnection.connect(
-                configuration: try connectionConfiguration(), id: Int.random(in: 1...Int.max), logger: logger)
+                configuration: try connectionConfiguration(connectTimeout: connectTimeout), id: Int.random(in: 1...Int.max),
+                logger: logger)
         } catch {
             throw DocketError(.unavailable, "cannot connect to \(self): \(DatabaseEndpoint.reason(error))")
         }
@@ -110,9 +111,9 @@ public struct DatabaseEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// Runs `body` on a fresh connection and closes it afterwards, whatever happens.
     @discardableResult
     public func withConnection<T: Sendable>(
-        logger: Logger, _ body: (PostgresConnection) async throws -> T
+        logger: Logger, connectTimeout: Duration = .seconds(10), _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        let connection = try await connect(logger: logger)
+        let connection = try await connect(logger: logger, connectTimeout: connectTimeout)
         do {
             let value = try await body(connection)
             try? await connection.close()

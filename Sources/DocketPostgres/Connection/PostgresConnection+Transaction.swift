@@ -17,6 +17,11 @@ extension PostgresConnection {
             _ = try? await query("ROLLBACK", logger: logger)
             throw error
         }
+        // A caller that went away (its client disconnected) gets no answer: its transaction does not commit.
+        if Task.isCancelled {
+            _ = try? await query("ROLLBACK", logger: logger)
+            throw CancellationError()
+        }
         try await query("COMMIT", logger: logger)
         return value
     }

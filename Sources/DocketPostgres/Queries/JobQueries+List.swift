@@ -6,9 +6,10 @@ extension JobQueries {
     /// One page of a tenant's jobs in `(created_at, id)` order, filtered; served by the `jobs_tenant_*` indexes.
     public func list(tenant: String, filter: JobFilter, page: PageRequest) async throws -> Page<Job> {
         let cursor = page.after ?? page.before
-        let cursorTime = cursor?.parts.first
+        // The cursor's time is bound as a parsed instant, never as its text: PostgreSQL must not see a forged one.
+        let cursorTime = cursor?.parts.first.flatMap(Timestamp.parse)
         let cursorID = cursor.flatMap { $0.parts.count > 1 ? UUID(uuidString: $0.parts[1]) : nil }
-        if cursor != nil, cursorTime.flatMap(Timestamp.parse) == nil || cursorID == nil {
+        if cursor != nil, cursorTime == nil || cursorID == nil {
             throw DocketError.validation(field: page.after != nil ? "after" : "before", "not a cursor returned by job.list")
         }
         let statuses = filter.statuses.isEmpty ? nil : filter.statuses.map(\.rawValue)

@@ -10,14 +10,15 @@ extension TaskQueries {
     public func list(tenant: String, filter: TaskFilter, page: PageRequest) async throws -> Page<WorkTask> {
         let cursor = page.after ?? page.before
         var cursorPriority: Int16?
-        var cursorTime: String?
+        var cursorTime: Date?
         var cursorID: UUID?
         if let cursor {
-            guard cursor.parts.count == 3, let priority = Int16(cursor.parts[0]), Timestamp.parse(cursor.parts[1]) != nil,
+            // The time is bound as a parsed instant, never as its text: PostgreSQL must not see a forged one.
+            guard cursor.parts.count == 3, let priority = Int16(cursor.parts[0]), let time = Timestamp.parse(cursor.parts[1]),
                   let id = UUID(uuidString: cursor.parts[2]) else {
                 throw DocketError.validation(field: page.after != nil ? "after" : "before", "not a cursor returned by task.list")
             }
-            (cursorPriority, cursorTime, cursorID) = (priority, cursor.parts[1], id)
+            (cursorPriority, cursorTime, cursorID) = (priority, time, id)
         }
         // Forward in the default order is priority DESC, created_at ASC, id ASC.
         let forward = (page.order == .desc) != (page.before != nil)

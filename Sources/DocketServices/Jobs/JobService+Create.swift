@@ -22,9 +22,7 @@ extension JobService {
         job.idempotencyKey = idempotencyKey
         if let scheduleJSON = args.fields["schedule"], scheduleJSON != .null {
             let schedule = try Schedule(json: scheduleJSON)
-            guard let first = schedule.firstSlot(createdAt: now) else {
-                throw DocketError.schedule(field: "schedule", "has no slot left to fire")
-            }
+            let first = try schedule.requireFirstSlot(createdAt: now)
             job.schedule = schedule.json
             job.status = .scheduled
             job.nextRunAt = first
@@ -73,7 +71,7 @@ extension JobService {
         let now = clock()
         try await database.transaction { connection in
             let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            guard let job = try await tx.jobs.find(id, lock: true) else { throw Self.notFound(id) }
+            guard let job = try await tx.jobs.find(id, lock: true), actor.reaches(tenant: job.tenantId) else { throw Self.notFound(id) }
             try Authorizer.check(actor, .jobDelete, tenant: job.tenantId)
             guard job.status != .running, job.status != .paused else {
                 throw DocketError(.invalidTransition,
@@ -89,9 +87,7 @@ extension JobService {
     public func schedule(_ id: UUID, schedule scheduleJSON: JSONValue, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
         let schedule = try Schedule(json: scheduleJSON)
         return try await change(id, by: actor, .jobSchedule, expectedVersion: expectedVersion) { job, tx in
-            guard let first = schedule.firstSlot(createdAt: tx.now) else {
-                throw DocketError.schedule(field: "schedule", "has no slot left to fire")
-            }
+            let first = try schedule.requireFirstSlot(createdAt: tx.now)
             let from = job.status
             if from != .scheduled { try job.move(to: .scheduled, via: "job.schedule", now: tx.now) }
             job.schedule = schedule.json

@@ -39,13 +39,14 @@ public struct JobService: Sendable {
     /// throws. The scope is checked before the row is read, so a caller without it learns nothing about the job.
     func change(
         _ id: UUID, by actor: Principal, _ operation: ServiceOperation, expectedVersion: Int64? = nil,
-        _ body: @Sendable (inout Job, JobTransaction) async throws -> [EventDraft]
+        _ body: @escaping @Sendable (inout Job, JobTransaction) async throws -> [EventDraft]
     ) async throws -> Job {
         try Authorizer.check(actor, operation)
         let now = clock()
         return try await database.transaction { connection in
             let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            guard var job = try await tx.jobs.find(id, lock: true) else { throw Self.notFound(id) }
+            // Another tenant's job is, to a confined actor, indistinguishable from a missing one.
+            guard var job = try await tx.jobs.find(id, lock: true), actor.reaches(tenant: job.tenantId) else { throw Self.notFound(id) }
             try Authorizer.check(actor, operation, tenant: job.tenantId)
             if let expectedVersion, expectedVersion != job.version {
                 throw DocketError(.concurrencyError,
@@ -70,7 +71,7 @@ public struct JobService: Sendable {
         let job = try await database.read { connection in
             try await JobQueries(connection, logger: logger).find(id)
         }
-        guard let job else { throw Self.notFound(id) }
+        guard let job, actor.reaches(tenant: job.tenantId) else { throw Self.notFound(id) }
         try Authorizer.check(actor, operation, tenant: job.tenantId)
         return job
     }

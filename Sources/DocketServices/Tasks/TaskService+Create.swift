@@ -25,11 +25,10 @@ extension TaskService {
             let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
             var events = [EventDraft.task(.taskCreated, created, actor: actor.id, data: ["title": .string(created.title)])]
             if let parentId {
-                guard let parent = try await tx.tasks.find(parentId, lock: true) else {
-                    throw DocketError(.taskNotFound, "parent task \(parentId.uuidString.lowercased()) does not exist",
-                                      details: ["parent_id": .string(parentId.uuidString.lowercased())])
-                }
-                try Self.refuseCrossTenant(parent, from: tenant, actor: actor, what: "a subtask")
+                let missing = DocketError(.taskNotFound, "parent task \(parentId.uuidString.lowercased()) does not exist",
+                                          details: ["parent_id": .string(parentId.uuidString.lowercased())])
+                guard let parent = try await tx.tasks.find(parentId, lock: true) else { throw missing }
+                try Self.refuseCrossTenant(parent, from: tenant, actor: actor, what: "a subtask", missing: missing)
                 guard !parent.status.isTerminal else {
                     throw DocketError(.subtaskError, "parent task \(parent.idText) is \(parent.status.rawValue); reopen it to add subtasks")
                 }
@@ -45,11 +44,12 @@ extension TaskService {
         }
     }
 
-    /// Another tenant's task is `PERMISSION_DENIED` for an actor confined to its tenant, and `SUBTASK_ERROR` /
-    /// `DEPENDENCY_ERROR` for a system actor (who may see both tenants but may not join them).
-    static func refuseCrossTenant(_ other: WorkTask, from tenant: String, actor: Principal, what: String) throws(DocketError) {
+    /// Another tenant's task is `TASK_NOT_FOUND` for an actor confined to its tenant (it cannot tell it from a missing
+    /// one), and `SUBTASK_ERROR` / `DEPENDENCY_ERROR` for a system actor (who may see both tenants but may not join them).
+    static func refuseCrossTenant(_ other: WorkTask, from tenant: String, actor: Principal, what: String,
+                                  missing: DocketError) throws(DocketError) {
         guard other.tenantId != tenant else { return }
-        guard actor.reaches(tenant: other.tenantId) else { throw Authorizer.crossTenant(actor, other.tenantId) }
+        guard actor.reaches(tenant: other.tenantId) else { throw missing }
         throw DocketError(what == "a subtask" ? .subtaskError : .dependencyError,
                           "\(what) cannot cross tenants: task \(other.idText) is in tenant \(other.tenantId), not \(tenant)")
     }
@@ -79,7 +79,7 @@ extension TaskService {
         let now = clock()
         try await database.transaction { connection in
             let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            guard let task = try await tx.tasks.find(id, lock: true) else { throw Self.notFound(id) }
+            guard let task = try await tx.tasks.find(id, lock: true), actor.reaches(tenant: task.tenantId) else { throw Self.notFound(id) }
             try Authorizer.check(actor, .taskDelete, tenant: task.tenantId)
             let children = try await tx.tasks.children(of: id)
             if !children.isEmpty, !cascade {

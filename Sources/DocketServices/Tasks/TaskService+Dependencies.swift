@@ -12,11 +12,10 @@ extension TaskService {
                               details: ["path": .array([.string(id.uuidString.lowercased()), .string(id.uuidString.lowercased())])])
         }
         return try await change(id, by: actor, .taskAddDependency, lockingGraph: true) { task, tx in
-            guard let prerequisite = try await tx.tasks.find(dependsOn) else {
-                throw DocketError(.taskNotFound, "task \(dependsOn.uuidString.lowercased()) does not exist",
-                                  details: ["depends_on_id": .string(dependsOn.uuidString.lowercased())])
-            }
-            try Self.refuseCrossTenant(prerequisite, from: task.tenantId, actor: tx.actor, what: "a dependency")
+            let missing = DocketError(.taskNotFound, "task \(dependsOn.uuidString.lowercased()) does not exist",
+                                      details: ["depends_on_id": .string(dependsOn.uuidString.lowercased())])
+            guard let prerequisite = try await tx.tasks.find(dependsOn) else { throw missing }
+            try Self.refuseCrossTenant(prerequisite, from: task.tenantId, actor: tx.actor, what: "a dependency", missing: missing)
             // The new edge task → prerequisite closes a cycle exactly when the prerequisite already reaches the task.
             if let path = try await tx.dependencies.path(from: dependsOn, to: task.id) {
                 let cycle = [task.id] + path

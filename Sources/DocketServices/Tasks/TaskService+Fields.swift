@@ -31,7 +31,9 @@ extension TaskService {
                               by actor: Principal) async throws -> WorkTask {
         try await change(id, by: actor, .taskUpdateContext) { task, tx in
             let current = JSONValue.object(task.executionContext)
-            task.executionContext = (merge ? current.deepMerged(with: .object(updates)) : .object(updates)).objectValue ?? [:]
+            let merged = merge ? current.deepMerged(with: .object(updates)) : .object(updates)
+            try merged.checkSize(FieldLimits.contextBytes, field: "context_updates")
+            task.executionContext = merged.objectValue ?? [:]
             return [.task(.taskContextUpdated, task, actor: tx.actor.id,
                           data: ["keys": .array(updates.keys.sorted().map(JSONValue.string)), "merge": .bool(merge)])]
         }

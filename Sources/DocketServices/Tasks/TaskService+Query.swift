@@ -28,7 +28,7 @@ extension TaskService {
     public func byJob(_ job: UUID, by actor: Principal) async throws -> [WorkTask] {
         try Authorizer.check(actor, .taskByJob)
         return try await database.read { connection in
-            guard let found = try await JobQueries(connection, logger: logger).find(job) else {
+            guard let found = try await JobQueries(connection, logger: logger).find(job), actor.reaches(tenant: found.tenantId) else {
                 throw DocketError(.jobNotFound, "job \(job.uuidString.lowercased()) does not exist")
             }
             try Authorizer.check(actor, .taskByJob, tenant: found.tenantId)

@@ -23,7 +23,7 @@ public struct TaskService: Sendable {
     func change(
         _ id: UUID, by actor: Principal, _ operation: ServiceOperation, expectedVersion: Int64? = nil,
         lockingGraph: Bool = false,
-        _ body: @Sendable (inout WorkTask, TaskTransaction) async throws -> [EventDraft]
+        _ body: @escaping @Sendable (inout WorkTask, TaskTransaction) async throws -> [EventDraft]
     ) async throws -> WorkTask {
         if !operation.isOwnerOperation { try Authorizer.check(actor, operation) }
         let now = clock()
@@ -32,7 +32,8 @@ public struct TaskService: Sendable {
             if lockingGraph, let peek = try await tx.tasks.find(id), actor.reaches(tenant: peek.tenantId) {
                 try await tx.dependencies.lockGraph(tenant: peek.tenantId)
             }
-            guard var task = try await tx.tasks.find(id, lock: true) else { throw Self.notFound(id) }
+            // Another tenant's task is, to a confined actor, indistinguishable from a missing one.
+            guard var task = try await tx.tasks.find(id, lock: true), actor.reaches(tenant: task.tenantId) else { throw Self.notFound(id) }
             try Authorizer.check(actor, operation, tenant: task.tenantId, owner: task.ownerId)
             if let expectedVersion, expectedVersion != task.version {
                 throw DocketError(.concurrencyError,
@@ -56,7 +57,7 @@ public struct TaskService: Sendable {
     func read(_ id: UUID, by actor: Principal, _ operation: ServiceOperation) async throws -> WorkTask {
         try Authorizer.check(actor, operation)
         let task = try await database.read { connection in try await TaskQueries(connection, logger: logger).find(id) }
-        guard let task else { throw Self.notFound(id) }
+        guard let task, actor.reaches(tenant: task.tenantId) else { throw Self.notFound(id) }
         try Authorizer.check(actor, operation, tenant: task.tenantId)
         return task
     }
