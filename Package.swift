@@ -197,6 +197,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DocketCoreTests", dependencies: ["DocketCore"], swiftSettings: strict),
+        .testTarget(name: "DocketProtocolTests", dependencies: ["DocketCore", "DocketProtocol"], swiftSettings: strict),
         .testTarget(
             name: "DocketBusTests",
             dependencies: [

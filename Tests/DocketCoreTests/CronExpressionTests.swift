@@ -241,3 +241,59 @@ struct CronExpressionTests {
         #expect(count == 8759)
     }
 }
+
+/// The outages issue's schedule findings: gaps longer than eight years, separators, zones, limits.
+struct CronHostileInputTests {
+    @Test func aFireDecadesAwayIsFound() throws {
+        let cron = try CronExpression("0 0 29 2 */7")  // February 29th that is a Sunday
+        let utc = try #require(TimeZone(identifier: "UTC"))
+        let first = try #require(cron.nextFire(after: Timestamp.parse("2026-12-01T00:00:00Z")!, in: utc))
+        #expect(Timestamp.format(first) == "2032-02-29T00:00:00.000000Z")
+        let second = try #require(cron.nextFire(after: first, in: utc))
+        #expect(Timestamp.format(second) == "2060-02-29T00:00:00.000000Z", "28 years later, not never")
+        #expect(try CronExpression("0 0 30 2 *").nextFire(after: first, in: utc) == nil, "a date that never exists")
+    }
+
+    @Test func onlySpacesAndTabsSeparateFields() throws {
+        #expect(try CronExpression("0\t9 * * *").text == "0\t9 * * *")
+        for separator in ["\u{A0}", "\u{3000}", "\n", "\r", "\u{0B}", "\u{0C}"] {
+            #expect(throws: DocketError.self, "\(separator.unicodeScalars.first!.value)") { try CronExpression("0\(separator)9 * * *") }
+        }
+    }
+
+    @Test func longExpressionsAreRefusedWithoutBeingEchoed() throws {
+        let long = String(repeating: "1,", count: 50_000) + "1 * * * *"
+        do {
+            _ = try CronExpression(long)
+            Issue.record("a 100 KB expression must be refused")
+        } catch {
+            #expect(error.code == .scheduleError)
+            #expect(error.message.utf8.count < 200)
+        }
+    }
+
+    @Test func zonesAreIANANamesOrUTC() {
+        for name in ["UTC", "Europe/Berlin", "Etc/GMT+5", "America/Argentina/Buenos_Aires", "US/Eastern"] {
+            #expect(Schedule.isIANAZone(name), "\(name)")
+        }
+        for name in ["GMT+5", "UTC+1", "GMT+18", "PST", "IST", "BST", "CEST", "Europe/Nowhere", "europe/berlin", "Etc/GMT+13", "", "/", "UTC\u{0}x"] {
+            #expect(!Schedule.isIANAZone(name), "\(name)")
+        }
+    }
+
+    @Test func anEndInThePastNamesEndAt() throws {
+        let schedule = try Schedule(json: .object(["kind": .string("interval"), "every_seconds": .number(60),
+                                                   "end_at": .string("2020-01-01T00:00:00Z")]))
+        do {
+            _ = try schedule.requireFirstSlot(createdAt: Timestamp.parse("2026-12-01T00:00:00Z")!)
+            Issue.record("no slot is left")
+        } catch {
+            #expect(error.details["field"] == .string("end_at"))
+        }
+    }
+
+    @Test func yearZeroIsNotATime() {
+        #expect(Timestamp.parse("0000-01-01T00:00:00Z") == nil)
+        #expect(Timestamp.parse("0001-01-01T00:00:00Z") != nil)
+    }
+}
