@@ -197,6 +197,18 @@ let package = Package(
         ),
 
         .testTarget(name: "DocketCoreTests", dependencies: ["DocketCore"], swiftSettings: strict),
+        .testTarget(
+            name: "DocketFaultTests",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                "DocketClient",
+                "DocketTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "DocketProtocolTests", dependencies: ["DocketCore", "DocketProtocol"], swiftSettings: strict),
         .testTarget(
             name: "DocketBusTests",

@@ -66,6 +66,9 @@ public struct Docketd: Sendable {
 
     /// The process's resident memory in megabytes.
     public var residentMegabytes: Int { ProcessStatus.residentMegabytes(process.pid) }
+
+    /// Its TCP sockets in CLOSE-WAIT.
+    public var closeWaitSockets: Int { ProcessStatus.closeWaitSockets(process.pid) }
 }
 
 public enum BootstrapPath {
@@ -102,6 +105,26 @@ public enum ProcessStatus {
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
         return kb / 1024
+    }
+
+    /// TCP sockets of a process in CLOSE-WAIT: the peer closed, the process never did (a leaked connection).
+    public static func closeWaitSockets(_ pid: Int32) -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        var inodes = Set<String>()
+        for fd in fds {
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                  target.hasPrefix("socket:[") else { continue }
+            inodes.insert(String(target.dropFirst(8).dropLast()))
+        }
+        var count = 0
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ")
+                if columns.count > 9, columns[3] == "08", inodes.contains(String(columns[9])) { count += 1 }
+            }
+        }
+        return count
     }
 
     /// Open file descriptors of a process (sockets among them).

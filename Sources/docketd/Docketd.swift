@@ -168,7 +168,8 @@ struct Docketd: AsyncParsableCommand {
                 "# TYPE docket_connections_unauthenticated gauge", "docket_connections_unauthenticated \(unauthenticated)",
                 "# HELP docket_connections_evicted_total Unauthenticated connections closed to make room for new ones.",
                 "# TYPE docket_connections_evicted_total counter", "docket_connections_evicted_total \(evicted)",
-            ] + Self.busMetrics(listener.statistics, hub: hub, notifications: notifier.notificationsSent)
+            ] + Self.leaderMetrics(elector.currentRole)
+                + Self.busMetrics(listener.statistics, hub: hub, notifications: notifier.notificationsSent)
         }
         let notifications = NotificationHealth()
         let health = HealthServer(host: settings.httpHost, port: settings.httpPort, metrics: metrics, logger: logger,
@@ -253,6 +254,16 @@ struct Docketd: AsyncParsableCommand {
             throw error
         }
         await transport.shutdown()
+    }
+
+    static func leaderMetrics(_ role: LeaderElector.Role) -> [String] {
+        let epoch: Int64 = if case .leader(let epoch) = role { epoch } else { 0 }
+        return [
+            "# HELP docket_leader Whether this instance leads the cluster (runs the sweeps).",
+            "# TYPE docket_leader gauge", "docket_leader \(epoch > 0 ? 1 : 0)",
+            "# HELP docket_leader_epoch The term this instance leads in (0 while it follows).",
+            "# TYPE docket_leader_epoch gauge", "docket_leader_epoch \(epoch)",
+        ]
     }
 
     static func busMetrics(_ statistics: EventListener.Statistics, hub: EventHub, notifications: Int) -> [String] {
