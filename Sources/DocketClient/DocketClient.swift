@@ -49,6 +49,9 @@ public final class DocketClient: Sendable {
         return client
     }
 
+    /// The longest request line sent (docketd's default `max-line-bytes`).
+    public static let maxLineBytes = 1 << 20
+
     /// Sends one request and waits for its response: the `data` on success, the server's `DocketError` otherwise.
     @discardableResult
     public func call(_ op: String, _ args: [String: JSONValue] = [:]) async throws -> JSONValue {
@@ -57,6 +60,11 @@ public final class DocketClient: Sendable {
             return value
         }
         let line = WireRequest(id: RequestID(id), op: op, args: Arguments(args)).line
+        // The server answers a line past its limit without an id (it cannot read one), so that answer could never be
+        // matched to this call: refuse it here instead.
+        guard line.count <= Self.maxLineBytes + 1 else {
+            throw DocketError(.lineTooLong, "the request is \(line.count) bytes; docketd reads lines of at most \(Self.maxLineBytes)")
+        }
         return try await withCheckedThrowingContinuation { continuation in
             guard calls.register(id, continuation) else {
                 continuation.resume(throwing: DocketError(.unavailable, "the connection to docketd is closed"))

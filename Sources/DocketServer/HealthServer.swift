@@ -44,6 +44,9 @@ public final class HealthServer: Service, Sendable {
     public func run() async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { [logger] channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptErrorFilter(logger: logger)) }
+            }
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
@@ -71,13 +74,7 @@ public final class HealthServer: Service, Sendable {
             count += 1
             return true
         }
-        guard admitted else {
-            try? await connection.executeThenClose { _, outbound in
-                try await Self.write(.serviceUnavailable, "too many connections\n", head: nil, to: outbound)
-            }
-            return
-        }
-        defer { open.withLock { $0 -= 1 } }
+        defer { if admitted { open.withLock { $0 -= 1 } } }
         let channel = connection.channel
         let timeout = channel.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
         defer { timeout.cancel() }
@@ -89,6 +86,11 @@ public final class HealthServer: Service, Sendable {
                 case .body: continue
                 case .end:
                     guard let head = request else { return }
+                    // Answered only once a request has arrived: NIO's HTTP pipeline traps on a response before one.
+                    guard admitted else {
+                        try await Self.write(.serviceUnavailable, "too many connections\n", head: head, to: outbound)
+                        return
+                    }
                     guard head.method == .GET || head.method == .HEAD else {
                         try await Self.write(.methodNotAllowed, "only GET and HEAD\n", head: head, to: outbound,
                                              extraHeaders: [("Allow", "GET, HEAD")])

@@ -44,9 +44,14 @@ public final class CreateLoad: Sendable {
         let clock = ContinuousClock()
         while !stopping.load(ordering: .relaxed) {
             if client == nil {
-                client = try? await server.client()
-                if client == nil {
-                    try? await Task.sleep(for: .milliseconds(100))  // the instance refused or its database is down: retry
+                // Connecting authenticates, which reads the database: a refusal is an answer too.
+                let asked = clock.now
+                do {
+                    client = try await server.client()
+                } catch {
+                    let code = (error as? DocketError)?.code ?? .unavailable
+                    outcomes.withLock { $0.append(Outcome(instance: index, asked: asked, answered: clock.now, jobId: nil, code: code)) }
+                    try? await Task.sleep(for: .milliseconds(100))
                     continue
                 }
             }

@@ -177,7 +177,7 @@ struct Docketd: AsyncParsableCommand {
             // During an outage the pool's own probe knows at once; otherwise a query, answered within a second.
             if pool.health.isUnreachable() { return (false, "database unreachable") }
             do {
-                try await Deadline.run(.milliseconds(900), "the readiness query") {
+                try await Deadline.run(.milliseconds(800), "the readiness query") {
                     _ = try await database.read { connection in
                         try await connection.query("SELECT 1", logger: logger).collect()
                     }

@@ -29,15 +29,16 @@ struct FaultInjectionTests {
             try await rig.postgres.killNine()
             let killed = ContinuousClock.now
             try await Task.sleep(for: .seconds(3))  // the outage
-            let during = load.soFar.filter { $0.asked > killed }
+            let restarting = ContinuousClock.now
             try await rig.postgres.restart()
             let back = ContinuousClock.now
             let serving = try await rig.timesToServe(since: back)
+            try await Task.sleep(for: .seconds(2))  // load after the fault
+            let outcomes = await load.stop()
+            let during = outcomes.filter { $0.asked > killed && $0.answered < restarting }
             print("fault figures: kill -9 — \(during.count) creates during the outage, \(during.filter { $0.code == .unavailable }.count) UNAVAILABLE; instances served again after \(serving)")
             #expect(!during.isEmpty && during.allSatisfy { $0.code == .unavailable }, "during the outage every create answers UNAVAILABLE")
             #expect(serving.allSatisfy { $0 <= .seconds(5) }, "every instance serves within 5 s of the database returning: \(serving)")
-            try await Task.sleep(for: .seconds(2))  // load after the fault
-            let outcomes = await load.stop()
             #expect(outcomes.contains { $0.asked > back && $0.jobId != nil }, "creates succeed again")
             try await rig.verify(outcomes, clients: 4)
             try await rig.stopAll()
@@ -153,24 +154,21 @@ struct FaultInjectionTests {
             try rig.postgres.fillDisk()
             let full = ContinuousClock.now
             try await Task.sleep(for: .seconds(5))  // the disk stays full
-            let during = load.soFar.filter { $0.asked > full + .seconds(1) }
+            let releasing = ContinuousClock.now
             try rig.postgres.releaseDisk()
             // PostgreSQL may have stopped itself (a WAL write failed): start it again if so.
             if (try? rig.postgres.processes().isEmpty) ?? true { try await rig.postgres.restart() }
-            // The database is back once it answers a connection of its own.
-            let endpoint = rig.endpoint
-            _ = try await eventually(.seconds(60), every: .milliseconds(50)) { () -> Bool? in
-                (try? await endpoint.withConnection(logger: .init(label: "probe"), connectTimeout: .seconds(1)) { connection in
-                    _ = try await connection.query("SELECT 1", logger: .init(label: "probe")).collect()
-                }) != nil ? true : nil
-            }
+            try await rig.waitUntilTheDatabaseAnswers()
             let freed = ContinuousClock.now
             let serving = try await rig.timesToServe(since: freed)
-            print("fault figures: full disk — \(during.count) creates while full (\(during.filter { $0.jobId != nil }.count) ok, \(during.filter { $0.code == .unavailable }.count) UNAVAILABLE); served again after \(serving)")
-            #expect(during.contains { $0.code == .unavailable }, "a full disk answers UNAVAILABLE")
-            #expect(serving.allSatisfy { $0 <= .seconds(5) }, "every instance serves within 5 s of the database returning: \(serving)")
             try await Task.sleep(for: .seconds(2))
             let outcomes = await load.stop()
+            let settledFull: ContinuousClock.Instant = full + .seconds(1)
+            let during = outcomes.filter { (outcome: CreateLoad.Outcome) -> Bool in outcome.asked > settledFull && outcome.answered < releasing }
+            let refused = during.filter { $0.code == .unavailable }.count
+            print("fault figures: full disk — \(during.count) creates while full (\(during.filter { $0.jobId != nil }.count) ok, \(refused) UNAVAILABLE); served again after \(serving)")
+            #expect(refused > 0, "a full disk answers UNAVAILABLE")
+            #expect(serving.allSatisfy { $0 <= .seconds(5) }, "every instance serves within 5 s of the database returning: \(serving)")
             try await rig.verify(outcomes, clients: 4)
             try await rig.stopAll()
         }

@@ -48,6 +48,18 @@ struct FaultRig {
         return server
     }
 
+    /// Returns once a connection of the test's own gets an answer from the database.
+    func waitUntilTheDatabaseAnswers(within: Duration = .seconds(60)) async throws {
+        let endpoint = self.endpoint
+        _ = try await eventually(within, every: .milliseconds(50)) { () -> Bool? in
+            let answered = try? await endpoint.withConnection(logger: .init(label: "probe"), connectTimeout: .seconds(1)) { connection in
+                _ = try await connection.query("SELECT 1", logger: .init(label: "probe")).collect()
+                return true
+            }
+            return answered
+        }
+    }
+
     /// How long each instance took, from `since`, to answer a `job.create` with `ok` again (at most `within`).
     func timesToServe(since: ContinuousClock.Instant, within: Duration = .seconds(30)) async throws -> [Duration] {
         var times: [Duration] = []

@@ -255,7 +255,11 @@ struct HostileClientTests {
             let (refused, _) = try HTTP.get(port: port, path: "/healthz")
             #expect(refused == 503, "past http-max-connections")
             for connection in idle { #expect(connection.isClosedByServer(within: .seconds(15)), "an idle HTTP connection is closed") }
-            #expect(try HTTP.get(port: port, path: "/healthz").status == 200, "room again once they are closed")
+            let again = try await eventually(.seconds(5)) { () -> Bool? in
+                (try? HTTP.get(port: port, path: "/healthz").status) == 200 ? true : nil
+            }
+            #expect(again, "room again once they are closed")
+            #expect(kill(server.process.pid, 0) == 0, "docketd still runs: a refused HTTP connection once crashed it")
         }
     }
 
@@ -279,4 +283,22 @@ struct HostileClientTests {
             idle.removeAll()
         }
     }
+
+    @Test func connectionsResetBeforeTheyAreServedLeaveTheListenersUp() async throws {
+        try await withDocketd { server, _ in
+            // Connect and reset at once, on both ports, many times: a connection that fails while it is being set up
+            // must never end the accept loop (it used to end the HTTP listener, and with it the whole process).
+            for _ in 0..<400 {
+                for port in [server.port, server.httpPort] {
+                    if let connection = try? RawConnection(port: port) { connection.reset() }
+                }
+            }
+            let client = try await server.client()
+            #expect(try await client.call("ping")["pong"] == .bool(true))
+            await client.close()
+            #expect(try HTTP.get(port: server.httpPort, path: "/healthz").status == 200)
+            #expect(kill(server.process.pid, 0) == 0, "docketd still runs")
+        }
+    }
 }
+
