@@ -51,8 +51,8 @@ struct ClientSession {
         _ inbound: NIOAsyncChannelInboundStream<Frame>, _ responses: ResponseQueue, _ slots: InFlightSlots, _ activity: Activity,
         _ events: EventSession
     ) async {
-        var actor: Principal?
-        var failedAuths = 0
+        let session = SessionState(events: events, responses: responses, channel: channel.channel, roster: roster,
+                                   maxFailedAuths: context.configuration.maxFailedAuths)
         // Discarding: a long-lived connection serves millions of requests, and a plain task group would keep every
         // finished child until it was awaited.
         await withDiscardingTaskGroup { requests in
@@ -62,9 +62,8 @@ struct ClientSession {
                 for try await frame in inbound {
                     activity.touch()
                     guard case .line(let line) = frame else {
-                        responses.push(WireResponse.failure(id: .none, error: DocketError(.lineTooLong,
-                            "the line is longer than \(context.configuration.maxLineBytes) bytes and was skipped")))
-                        context.metrics.countError(.lineTooLong)
+                        refuse(.none, DocketError(.lineTooLong,
+                            "the line is longer than \(context.configuration.maxLineBytes) bytes and was skipped"), responses)
                         continue
                     }
                     // Back-pressure in bytes: a client that does not read its answers is not read either.
@@ -72,89 +71,36 @@ struct ClientSession {
                     let request: WireRequest
                     switch WireRequest.parse(line.readableBytesView) {
                     case .failure(let refusal):
-                        responses.push(WireResponse.failure(id: refusal.id, error: refusal.error))
-                        context.metrics.countError(refusal.error.code)
+                        refuse(refusal.id, refusal.error, responses)
                         continue
                     case .success(let parsed):
                         request = parsed
                     }
-                    switch request.op {
-                    case "hello":
-                        responses.push(WireResponse.success(id: request.id, data: .object([
-                            "server": .string("docketd"), "version": .string(context.version), "protocol": .number(1),
-                            "instance_id": .string(context.instanceId)])))
-                    case "ping":
-                        responses.push(WireResponse.success(id: request.id, data: .object([
-                            "pong": .bool(true), "instance_id": .string(context.instanceId)])))
-                    case "auth":
-                        do {
-                            try request.args.refuseUnknown(["token"])
-                            let token = try request.args.string("token", maxLength: 200)
-                            let established = try await context.keys.authenticate(token)
-                            guard roster.authenticate(channel.channel) else {
-                                let full = DocketError(.rateLimited,
-                                    "the server has \(roster.maxConnections) authenticated connections, its maximum; try again later")
-                                responses.push(WireResponse.failure(id: request.id, error: full))
-                                context.metrics.countError(full.code)
-                                return
-                            }
-                            actor = established
-                            activity.authenticated()
-                            responses.push(WireResponse.success(id: request.id, data: .object(["actor": established.json])))
-                        } catch {
-                            if Task.isCancelled { return }
-                            failedAuths += 1
-                            let refusal = (error as? DocketError) ?? DocketError(.unavailable, "cannot check the key now")
-                            responses.push(WireResponse.failure(id: request.id, error: refusal))
-                            context.metrics.countError(refusal.code)
-                            if failedAuths >= context.configuration.maxFailedAuths {
-                                context.logger.notice("closing a connection after repeated failed auths")
-                                return
-                            }
+                    guard let operation = OperationTable.operation(named: request.op) else {
+                        refuse(request.id, DocketError(.unknownOp, "unknown op \"\(request.op.prefix(100))\"",
+                                                       details: ["op": .string(request.op)]), responses)
+                        continue
+                    }
+                    let actor = session.actor
+                    if operation.needsActor, actor == nil {
+                        refuse(request.id, DocketError(.unauthenticated,
+                            "authenticate first: send {\"op\": \"auth\", \"args\": {\"token\": \"dk_…\"}}"), responses)
+                        continue
+                    }
+                    let call = OperationCall(services: context.services, session: session, context: context, caller: actor)
+                    switch operation.order {
+                    case .inOrder:
+                        responses.push(await serve(request, operation, call))
+                        if operation.descriptor == .auth, actor == nil, session.actor != nil { activity.authenticated() }
+                        for work in session.takeAfterAnswer() { requests.addTask { await work() } }
+                        if session.isClosing {
+                            context.logger.notice("closing a connection", metadata: ["after": "\(operation.name)"])
+                            return
                         }
-                    default:
-                        guard let actor else {
-                            responses.push(WireResponse.failure(id: request.id, error: DocketError(.unauthenticated,
-                                "authenticate first: send {\"op\": \"auth\", \"args\": {\"token\": \"dk_…\"}}")))
-                            context.metrics.countError(.unauthenticated)
-                            continue
-                        }
-                        if request.op == "subscribe" {
-                            do throws(DocketError) {
-                                let delivery = try await events.subscribe(request, actor: actor, responses: responses)
-                                requests.addTask { await delivery() }
-                            } catch {
-                                responses.push(WireResponse.failure(id: request.id, error: error))
-                                context.metrics.countError(error.code)
-                            }
-                            continue
-                        }
-                        if request.op == "unsubscribe" {
-                            do throws(DocketError) {
-                                responses.push(WireResponse.success(id: request.id, data: try events.unsubscribe(request)))
-                            } catch {
-                                responses.push(WireResponse.failure(id: request.id, error: error))
-                                context.metrics.countError(error.code)
-                            }
-                            continue
-                        }
-                        if request.op == "events.list" {
-                            await slots.acquire()
-                            requests.addTask {
-                                responses.push(await serve(request) { try await events.list(request, actor: actor) })
-                                slots.release()
-                            }
-                            continue
-                        }
-                        guard Dispatcher.knows(request.op) else {
-                            responses.push(WireResponse.failure(id: request.id, error: DocketError(.unknownOp,
-                                "unknown op \"\(request.op)\"", details: ["op": .string(request.op)])))
-                            context.metrics.countError(.unknownOp)
-                            continue
-                        }
+                    case .concurrent:
                         await slots.acquire()
                         requests.addTask {
-                            responses.push(await serve(request, actor: actor))
+                            responses.push(await serve(request, operation, call))
                             slots.release()
                         }
                     }
@@ -165,23 +111,26 @@ struct ClientSession {
         }
     }
 
-    /// Runs one request through the dispatcher and renders its response line.
-    private func serve(_ request: WireRequest, actor: Principal) async -> [UInt8] {
-        await serve(request) { try await context.dispatcher.handle(request, actor: actor) }
+    /// Answers a line that never reached an operation, and counts the refusal.
+    private func refuse(_ id: RequestID, _ error: DocketError, _ responses: ResponseQueue) {
+        responses.push(WireResponse.failure(id: id, error: error))
+        context.metrics.countError(error.code)
     }
 
-    /// Runs `body` for `request`, counting it in the metrics, and renders its response line.
-    private func serve(_ request: WireRequest, _ body: () async throws -> JSONValue) async -> [UInt8] {
+    /// Runs one request's operation, counting it in the metrics, and renders its response line.
+    private func serve(_ request: WireRequest, _ operation: ProtocolOperation, _ call: OperationCall) async -> [UInt8] {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let data = try await body()
-            context.metrics.record(op: request.op, duration: clock.now - started, error: nil)
+            let data = try await operation.run(request.args, call)
+            context.metrics.record(op: operation.name, duration: clock.now - started, error: nil)
             return WireResponse.success(id: request.id, data: data)
         } catch {
             let refusal = (error as? DocketError) ?? DocketError(.internal, "unexpected error: \(String(describing: error))")
-            if refusal.code == .internal { context.logger.error("request failed", metadata: ["op": "\(request.op)", "error": "\(refusal.message)"]) }
-            context.metrics.record(op: request.op, duration: clock.now - started, error: refusal.code)
+            if refusal.code == .internal {
+                context.logger.error("request failed", metadata: ["op": "\(operation.name)", "error": "\(refusal.message)"])
+            }
+            context.metrics.record(op: operation.name, duration: clock.now - started, error: refusal.code)
             return WireResponse.failure(id: request.id, error: refusal)
         }
     }
@@ -277,12 +226,5 @@ final class Activity: Sendable {
             return sleeper
         }
         sleeper?.resume()
-    }
-}
-
-extension Principal {
-    var json: JSONValue {
-        .object(["id": .string(id), "type": .string(type.rawValue), "tenant_id": .string(tenantId),
-                 "scopes": .array(scopes.map(\.rawValue).sorted().map(JSONValue.string))])
     }
 }

@@ -3,10 +3,9 @@ import DocketCore
 import DocketServices
 import Logging
 
-/// What every connection needs: the dispatcher, key checks, limits, identity and counters.
+/// What every connection needs: the services, limits, identity and counters.
 public struct ServerContext: Sendable {
-    public let dispatcher: Dispatcher
-    public let keys: APIKeyService
+    public let services: Services
     public let configuration: ServerConfiguration
     public let instanceId: String
     public let version: String
@@ -15,11 +14,10 @@ public struct ServerContext: Sendable {
     /// Subscriptions and `events.list`; nil when the bus is off on this instance.
     public let bus: EventBus?
 
-    public init(dispatcher: Dispatcher, keys: APIKeyService, configuration: ServerConfiguration, instanceId: String,
+    public init(services: Services, configuration: ServerConfiguration, instanceId: String,
                 version: String, metrics: ServerMetrics, logger: Logger, bus: EventBus? = nil) {
         self.bus = bus
-        self.dispatcher = dispatcher
-        self.keys = keys
+        self.services = services
         self.configuration = configuration
         self.instanceId = instanceId
         self.version = version

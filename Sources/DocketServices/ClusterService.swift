@@ -6,31 +6,24 @@ import Foundation
 public struct ClusterService: Sendable {
     let database: Database
     let leadershipName: String
-    /// What this instance believes about itself (`{id, role, epoch}`), shown as `this_instance`.
-    let localRole: @Sendable () -> JSONValue
+    /// What this instance believes about itself, shown as `this_instance`.
+    let localRole: @Sendable () -> ClusterStatus.LocalRole?
 
-    public init(database: Database, leadershipName: String = "default", localRole: @escaping @Sendable () -> JSONValue = { .null }) {
+    public init(database: Database, leadershipName: String = "default",
+                localRole: @escaping @Sendable () -> ClusterStatus.LocalRole? = { nil }) {
         self.database = database
         self.leadershipName = leadershipName
         self.localRole = localRole
     }
 
-    public func status(by actor: Principal) async throws -> JSONValue {
+    public func status(by actor: Principal) async throws -> ClusterStatus {
         try Authorizer.check(actor, .clusterStatus)
         let name = leadershipName
         let local = localRole()
         return try await database.read { connection in
             let queries = ClusterQueries(connection, logger: database.logger)
-            let leadership = try await queries.leadership(name: name)
-            let leader: JSONValue = leadership.map { term in
-                .object([
-                    "instance_id": term.instanceId.map(JSONValue.string) ?? .null, "epoch": .number(Double(term.epoch)),
-                    "since": term.electedAt.map { .string(Timestamp.format($0)) } ?? .null,
-                    "heartbeat_at": term.heartbeatAt.map { .string(Timestamp.format($0)) } ?? .null,
-                ])
-            } ?? .null
-            return .object(["instances": .array(try await queries.instances()), "leader": leader, "this_instance": local,
-                            "sweeps": .object(try await queries.sweeps())])
+            return ClusterStatus(instances: try await queries.instances(), leader: try await queries.leadership(name: name),
+                                 thisInstance: local, sweeps: try await queries.sweeps())
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DocketCore
 import DocketPostgres
+import DocketProtocol
 import DocketServices
 import Foundation
 import Logging
@@ -31,7 +32,7 @@ struct Keys: AsyncParsableCommand {
             let expires = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
             let (token, record) = try await connection.withKeys { try await $0.create(for: principal, description: description, expiresAt: expires) }
             if connection.json {
-                guard case .object(var fields) = record.json else { return }
+                guard case .object(var fields) = record.wire else { return }
                 fields["token"] = .string(token)
                 try printJSON(fields)
             } else {
@@ -48,9 +49,9 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let records = try await connection.withKeys { try await $0.list(tenant: tenant) }
             if connection.json {
-                try printJSON(["keys": .array(records.map(\.json))])
+                try printJSON(["keys": .array(records.map(\.wire))])
             } else {
-                print(table(records.map(\.json), ["id", "actor_id", "actor_type", "tenant_id", "expires_at", "revoked_at", "description"]))
+                print(table(records.map(\.wire), ["id", "actor_id", "actor_type", "tenant_id", "expires_at", "revoked_at", "description"]))
             }
         }
     }

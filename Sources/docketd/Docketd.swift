@@ -134,18 +134,18 @@ struct Docketd: AsyncParsableCommand {
         }
         let eventBus = settings.busEnabled ? EventBus(hub: hub, database: database, configuration: settings.bus) : nil
         let elector = LeaderElector(endpoint: endpoint, instanceId: instanceId, logger: logger) { database.eventCommits.fire() }
-        let localRole: @Sendable () -> JSONValue = {
+        let localRole: @Sendable () -> ClusterStatus.LocalRole? = {
             switch elector.currentRole {
-            case .leader(let epoch): .object(["id": .string(instanceId), "role": .string("leader"), "epoch": .number(Double(epoch))])
-            case .follower: .object(["id": .string(instanceId), "role": .string("follower")])
+            case .leader(let epoch): ClusterStatus.LocalRole(instanceId: instanceId, leaderEpoch: epoch)
+            case .follower: ClusterStatus.LocalRole(instanceId: instanceId, leaderEpoch: nil)
             }
         }
-        let context = ServerContext(
-            dispatcher: Dispatcher(jobs: JobService(database: database, configuration: jobConfiguration),
-                                   tasks: TaskService(database: database),
-                                   cluster: ClusterService(database: database, localRole: localRole)),
-            keys: keys, configuration: settings.server, instanceId: instanceId, version: Self.version,
-            metrics: metrics, logger: logger, bus: eventBus)
+        let jobService = JobService(database: database, configuration: jobConfiguration)
+        let taskService = TaskService(database: database)
+        let services = Services(jobs: jobService, tasks: taskService,
+                                cluster: ClusterService(database: database, localRole: localRole), keys: keys)
+        let context = ServerContext(services: services, configuration: settings.server, instanceId: instanceId,
+                                    version: Self.version, metrics: metrics, logger: logger, bus: eventBus)
         let protocolServer = ProtocolServer(context: context)
         let poolSize = settings.poolSize
         let poolMetrics: HealthServer.ExtraMetrics = {
@@ -189,8 +189,6 @@ struct Docketd: AsyncParsableCommand {
             guard notifications.isDegraded else { return (true, "ready") }
             return (true, "ready; notifications degraded: \(notifications.consecutiveFailures) callback attempts failed in a row")
         }
-        let jobService = JobService(database: database, configuration: jobConfiguration)
-        let taskService = TaskService(database: database)
         let timeouts = SweepService(TimeoutSweep(jobs: jobService, tasks: taskService, database: database),
                                     elector: elector, database: database, logger: logger)
         let retries = SweepService(RetrySweep(jobs: jobService, database: database), elector: elector, database: database, logger: logger)
@@ -219,14 +217,14 @@ struct Docketd: AsyncParsableCommand {
         }
         let announcer = Announcer(server: protocolServer, health: health, database: database, keys: keys, endpoint: endpoint,
                                   dataDirectory: dataDirectory, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var lifecycle: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: pool),
             .init(service: ShutdownDeadline(limit: .milliseconds(Int(settings.shutdownGraceSeconds * 1000)) + ShutdownDeadline.hardLimit,
                                             logger: logger), successTerminationBehavior: .ignore),
         ]
-        if settings.busEnabled { services += [.init(service: listener), .init(service: notifier)] }
+        if settings.busEnabled { lifecycle += [.init(service: listener), .init(service: notifier)] }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: services + [
+            services: lifecycle + [
                 .init(service: protocolServer, successTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: health),
                 .init(service: announcer),

@@ -35,6 +35,20 @@ extension JobService {
         fields["name"] = .string(name)
         return try await create(Arguments(fields), by: actor)
     }
+
+    // The wire's arguments, read as the operation table reads them (tests pass fields as a client would).
+    func create(_ fields: Arguments, by actor: Principal) async throws -> Job { try await create(try JobCreate(fields), by: actor) }
+
+    func update(_ id: UUID, _ fields: Arguments, by actor: Principal) async throws -> Job {
+        var wire = fields.fields
+        wire["job_id"] = .string(id.uuidString)
+        let input = try JobUpdate(Arguments(wire))
+        return try await update(id, input.fields, expectedVersion: input.job.expectedVersion, by: actor)
+    }
+
+    func schedule(_ id: UUID, schedule: JSONValue, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        try await self.schedule(id, schedule: try Schedule(json: schedule), expectedVersion: expectedVersion, by: actor)
+    }
 }
 
 /// The code of the `DocketError` that `body` throws, or nil when it succeeds.

@@ -29,4 +29,22 @@ extension TaskService {
         fields["title"] = .string(title)
         return try await create(Arguments(fields), by: actor)
     }
+
+    // The wire's arguments, read as the operation table reads them (tests pass fields as a client would).
+    func create(_ fields: Arguments, by actor: Principal) async throws -> WorkTask { try await create(try TaskCreate(fields), by: actor) }
+
+    func createSubtask(parent: UUID, _ fields: Arguments, by actor: Principal) async throws -> WorkTask {
+        try await createSubtask(parent: parent, try TaskCreate(fields), by: actor)
+    }
+
+    func update(_ id: UUID, _ fields: Arguments, by actor: Principal) async throws -> WorkTask {
+        var wire = fields.fields
+        wire["task_id"] = .string(id.uuidString)
+        let input = try TaskUpdate(Arguments(wire))
+        return try await update(id, input.fields, expectedVersion: input.task.expectedVersion, by: actor)
+    }
+
+    func setPriority(_ id: UUID, _ priority: JSONValue, by actor: Principal) async throws -> WorkTask {
+        try await setPriority(id, try Priority(json: priority).value, by: actor)
+    }
 }

@@ -13,14 +13,14 @@ public enum Authorizer {
             throw crossTenant(actor, tenant)
         }
         let held = actor.effectiveScopes
-        let needed = operation.requiredScope
+        guard let needed = operation.requiredScope else { return }
         if held.contains(needed) { return }
         if operation.isOwnerOperation, let owner, owner == actor.id, held.contains(.taskRead) { return }
         let has = held.isEmpty ? "none" : held.map(\.rawValue).sorted().joined(separator: ", ")
         throw DocketError(
             .permissionDenied,
-            "actor \(actor.id) lacks \(needed.rawValue) for \(operation.rawValue) (has \(has))",
-            details: ["actor_id": .string(actor.id), "operation": .string(operation.rawValue),
+            "actor \(actor.id) lacks \(needed.rawValue) for \(operation.name) (has \(has))",
+            details: ["actor_id": .string(actor.id), "operation": .string(operation.name),
                       "required_scope": .string(needed.rawValue)]
         )
     }

@@ -72,11 +72,5 @@ public struct Event: Sendable, Hashable {
     }
 
     /// The envelope of SPEC 2.7.
-    public var json: JSONValue {
-        .object([
-            "seq": .number(Double(seq)), "id": .string(id.uuidString.lowercased()), "topic": .string(topic),
-            "tenant_id": tenantId.json, "entity_type": .string(entityType), "entity_id": entityId.json,
-            "actor_id": actorId.json, "occurred_at": .string(Timestamp.format(occurredAt)), "data": data,
-        ])
-    }
+
 }

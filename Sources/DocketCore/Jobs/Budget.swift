@@ -36,7 +36,4 @@ public struct Budget: Sendable, Hashable {
         }
     }
 
-    public var json: JSONValue {
-        .object(["tenant_id": .string(tenantId), "limit": .string(limit.description), "period": .string(period.rawValue)])
-    }
 }

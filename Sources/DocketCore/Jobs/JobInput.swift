@@ -1,12 +1,7 @@
 import Foundation
 
 /// The fields a caller may set on a job, validated: the arguments of `job.create` and `job.update`.
-public struct JobInput: Sendable, Hashable {
-    /// The settable fields with their wire names.
-    public static let settableFields: Set<String> = [
-        "name", "description", "priority", "assigned_agent", "execution_context", "estimated_cost", "timeout_seconds",
-        "plan_id", "plan_step_index", "metadata", "callback_url", "retry_policy",
-    ]
+public struct JobInput: OperationArguments, Hashable {
 
     /// Each given field, parsed; `.some(nil)` clears an optional field.
     public var name: String?
@@ -25,14 +20,14 @@ public struct JobInput: Sendable, Hashable {
     public init() {}
 
     /// Parses the settable fields present in `args` (other fields are the caller's to check).
-    public init(_ args: Arguments) throws(DocketError) {
+    public init(reading args: inout ArgumentReader) throws(DocketError) {
         if args.has("name") {
             let name = try args.string("name", maxLength: 500)
             guard !name.trimmingCharacters(in: .whitespaces).isEmpty else { throw .validation(field: "name", "must not be empty") }
             self.name = name
         }
         if args.has("description") { description = .some(try args.optionalString("description", maxLength: 100_000)) }
-        if let value = args.fields["priority"], value != .null { priority = try Priority(json: value).value }
+        if let value = args.raw("priority"), value != .null { priority = try Priority(json: value).value }
         if args.has("assigned_agent") { assignedAgent = .some(try args.optionalString("assigned_agent", maxLength: 500)) }
         if args.has("execution_context") { executionContext = try args.optionalObject("execution_context", maxBytes: FieldLimits.contextBytes) ?? [:] }
         if args.has("estimated_cost") { estimatedCost = .some(try args.optionalMoney("estimated_cost")) }
@@ -50,7 +45,7 @@ public struct JobInput: Sendable, Hashable {
             }
             callbackUrl = .some(url)
         }
-        if let policy = args.fields["retry_policy"] {
+        if let policy = args.raw("retry_policy") {
             if policy == .null {
                 retryPolicy = .some(nil)
             } else {

@@ -35,14 +35,4 @@ public struct JobRun: Sendable, Hashable {
         self.status = status
     }
 
-    public var json: JSONValue {
-        .object([
-            "id": .string(id.uuidString.lowercased()), "job_id": .string(jobId.uuidString.lowercased()),
-            "run_number": .number(Double(runNumber)), "attempt": .number(Double(attempt)),
-            "scheduled_for": .string(Timestamp.format(scheduledFor)), "started_at": .string(Timestamp.format(startedAt)),
-            "finished_at": finishedAt.json, "status": .string(status.rawValue), "error_code": errorCode.json,
-            "error_message": errorMessage.json, "actual_cost": actualCost.map { .string($0.description) } ?? .null,
-            "result_summary": resultSummary.json, "instance_id": instanceId.json, "claimed_by": claimedBy.json,
-        ])
-    }
 }

@@ -1,11 +1,7 @@
 import Foundation
 
 /// The fields a caller may set on a task, validated: the arguments of `task.create` and `task.update`.
-public struct TaskInput: Sendable, Hashable {
-    public static let settableFields: Set<String> = [
-        "title", "description", "priority", "assignee_id", "assignee_type", "assigned_agent", "execution_context",
-        "estimated_cost", "timeout_seconds", "metadata",
-    ]
+public struct TaskInput: OperationArguments, Hashable {
 
     public var title: String?
     public var description: String??
@@ -20,14 +16,14 @@ public struct TaskInput: Sendable, Hashable {
 
     public init() {}
 
-    public init(_ args: Arguments) throws(DocketError) {
+    public init(reading args: inout ArgumentReader) throws(DocketError) {
         if args.has("title") {
             let title = try args.string("title", maxLength: 500)
             guard !title.trimmingCharacters(in: .whitespaces).isEmpty else { throw .validation(field: "title", "must not be empty") }
             self.title = title
         }
         if args.has("description") { description = .some(try args.optionalString("description", maxLength: 100_000)) }
-        if let value = args.fields["priority"], value != .null { priority = try Priority(json: value).value }
+        if let value = args.raw("priority"), value != .null { priority = try Priority(json: value).value }
         if args.has("assignee_id") { assigneeId = .some(try args.optionalString("assignee_id", maxLength: 500)) }
         if args.has("assignee_type") { assigneeType = .some(try args.optionalEnum("assignee_type", WorkTask.AssigneeType.self)) }
         if args.has("assigned_agent") { assignedAgent = .some(try args.optionalString("assigned_agent", maxLength: 500)) }
@@ -63,7 +59,7 @@ public struct TaskInput: Sendable, Hashable {
 }
 
 /// The filters of `task.list` (SPEC 2.5).
-public struct TaskFilter: Sendable, Hashable {
+public struct TaskFilter: OperationArguments, Hashable {
     public var statuses: [TaskStatus] = []
     public var jobId: UUID?
     public var assigneeId: String?
@@ -73,29 +69,12 @@ public struct TaskFilter: Sendable, Hashable {
 
     public init() {}
 
-    public init(_ args: Arguments) throws(DocketError) {
-        switch args.fields["status"] {
-        case nil, .null?: break
-        case .string(let name)?: statuses = [try Self.status(name)]
-        case .array(let names)?:
-            for name in names {
-                guard case .string(let text) = name else { throw .validation(field: "status", "must be a list of statuses") }
-                statuses.append(try Self.status(text))
-            }
-        default: throw .validation(field: "status", "must be a status or a list of statuses")
-        }
-        if args.has("job_id"), args.fields["job_id"] != .null { jobId = try args.uuid("job_id") }
+    public init(reading args: inout ArgumentReader) throws(DocketError) {
+        statuses = try args.values("status", TaskStatus.self)
+        if args.has("job_id"), args.raw("job_id") != .null { jobId = try args.uuid("job_id") }
         assigneeId = try args.optionalString("assignee_id", maxLength: 500)
-        if args.has("parent_id"), args.fields["parent_id"] != .null { parentId = try args.uuid("parent_id") }
+        if args.has("parent_id"), args.raw("parent_id") != .null { parentId = try args.uuid("parent_id") }
         priorityMin = try args.optionalInt("priority_min", range: Priority.range)
         priorityMax = try args.optionalInt("priority_max", range: Priority.range)
-    }
-
-    private static func status(_ name: String) throws(DocketError) -> TaskStatus {
-        guard let status = TaskStatus(rawValue: name) else {
-            throw .validation(field: "status", "unknown status \"\(name)\"; known: "
-                + TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return status
     }
 }

@@ -58,21 +58,5 @@ public struct WorkTask: Sendable, Hashable {
     }
 
     /// The task as the protocol shows it.
-    public var json: JSONValue {
-        .object([
-            "id": .string(idText), "tenant_id": .string(tenantId), "title": .string(title),
-            "description": description.json, "status": .string(status.rawValue), "priority": .number(Double(priority)),
-            "owner_id": .string(ownerId), "assignee_id": assigneeId.json,
-            "assignee_type": assigneeType.map { .string($0.rawValue) } ?? .null, "assigned_agent": assignedAgent.json,
-            "delegation_chain": .array(delegationChain), "execution_context": .object(executionContext),
-            "estimated_cost": estimatedCost.map { .string($0.description) } ?? .null,
-            "actual_cost": actualCost.map { .string($0.description) } ?? .null,
-            "timeout_seconds": timeoutSeconds.map { .number(Double($0)) } ?? .null,
-            "parent_id": parentId.map { .string($0.uuidString.lowercased()) } ?? .null,
-            "job_id": jobId.map { .string($0.uuidString.lowercased()) } ?? .null,
-            "completion_notes": completionNotes.json, "cancel_reason": cancelReason.json, "metadata": .object(metadata),
-            "created_at": .string(Timestamp.format(createdAt)), "updated_at": .string(Timestamp.format(updatedAt)),
-            "started_at": startedAt.json, "completed_at": completedAt.json, "version": .number(Double(version)),
-        ])
-    }
+
 }

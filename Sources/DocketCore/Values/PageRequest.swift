@@ -1,7 +1,7 @@
 import Foundation
 
 /// Keyset pagination of a list: a cursor to continue `after` or go back `before`, a limit and an order.
-public struct PageRequest: Sendable, Hashable {
+public struct PageRequest: OperationArguments, Hashable {
     public enum Order: String, Sendable, Hashable, CaseIterable { case asc, desc }
 
     public static let maxLimit = 1000
@@ -20,13 +20,15 @@ public struct PageRequest: Sendable, Hashable {
     }
 
     /// Reads `after`, `before`, `limit` (1–1000) and `order` from a request's arguments.
-    public init(_ args: Arguments, defaultOrder: Order = .asc) throws(DocketError) {
+    public init(reading args: inout ArgumentReader, defaultOrder: Order = .asc) throws(DocketError) {
         self.after = try args.optionalString("after", maxLength: 1_000).map { text throws(DocketError) in try Cursor(text, field: "after") }
         self.before = try args.optionalString("before", maxLength: 1_000).map { text throws(DocketError) in try Cursor(text, field: "before") }
         guard after == nil || before == nil else { throw .validation(field: "before", "give after or before, not both") }
         self.limit = try args.optionalInt("limit", range: 1...PageRequest.maxLimit) ?? PageRequest.defaultLimit
         self.order = try args.optionalEnum("order", Order.self) ?? defaultOrder
     }
+
+    public init(reading reader: inout ArgumentReader) throws(DocketError) { try self.init(reading: &reader, defaultOrder: .asc) }
 
     /// Whether rows are read in ascending key order (going back in an ascending list reads descending).
     public var scansAscending: Bool { (order == .asc) != (before != nil) }

@@ -44,16 +44,7 @@ public struct ClusterQueries: Sendable {
             """, logger: logger).collect().map { try $0.decode(String.self) }
     }
 
-    /// One row of `docket.leadership`.
-    public struct Leadership: Sendable, Hashable {
-        public var instanceId: String?
-        public var epoch: Int64
-        public var backendPid: Int32?
-        public var electedAt: Date?
-        public var heartbeatAt: Date?
-        /// Seconds since the heartbeat, by the database's clock.
-        public var heartbeatAge: Double?
-    }
+    public typealias Leadership = ClusterStatus.Leadership
 
     public func leadership(name: String) async throws -> Leadership? {
         let rows = try await connection.query("""
@@ -106,20 +97,15 @@ public struct ClusterQueries: Sendable {
     }
 
     /// Every instance, newest first.
-    public func instances() async throws -> [JSONValue] {
+    public func instances() async throws -> [ClusterStatus.Instance] {
         try await connection.query("""
             SELECT id, address, http_address, version, hostname, pid, status, started_at, heartbeat_at
             FROM docket.instances ORDER BY started_at DESC LIMIT 1000
             """, logger: logger).collect().map { row in
             let (id, address, http, version, host, pid, status, started, beat) =
                 try row.decode((String, String?, String?, String, String?, Int32?, String, Date, Date).self)
-            return .object([
-                "id": .string(id), "address": address.map(JSONValue.string) ?? .null,
-                "http_address": http.map(JSONValue.string) ?? .null, "version": .string(version),
-                "hostname": host.map(JSONValue.string) ?? .null, "pid": pid.map { .number(Double($0)) } ?? .null,
-                "status": .string(status), "started_at": .string(Timestamp.format(started)),
-                "heartbeat_at": .string(Timestamp.format(beat)),
-            ])
+            return ClusterStatus.Instance(id: id, address: address, httpAddress: http, version: version, hostname: host, pid: pid,
+                                          status: status, startedAt: started, heartbeatAt: beat)
         }
     }
 }
@@ -148,17 +134,15 @@ extension ClusterQueries {
     }
 
     /// The last pass of every sweep, by kind.
-    public func sweeps() async throws -> [String: JSONValue] {
-        var result: [String: JSONValue] = [:]
+    public func sweeps() async throws -> [String: ClusterStatus.SweepPass] {
+        var result: [String: ClusterStatus.SweepPass] = [:]
         for row in try await connection.query("""
             SELECT kind, instance_id, epoch, last_run_at, changed, duration_ms, total_changed FROM docket.sweep_runs
             """, logger: logger).collect() {
             let (kind, instance, epoch, at, changed, duration, total) =
                 try row.decode((String, String, Int64, Date, Int32, Double, Int64).self)
-            result[kind] = .object([
-                "instance_id": .string(instance), "epoch": .number(Double(epoch)), "last_run_at": .string(Timestamp.format(at)),
-                "changed": .number(Double(changed)), "duration_ms": .number(duration), "total_changed": .number(Double(total)),
-            ])
+            result[kind] = ClusterStatus.SweepPass(instanceId: instance, epoch: epoch, lastRunAt: at, changed: Int(changed),
+                                                   durationMilliseconds: duration, totalChanged: total)
         }
         return result
     }

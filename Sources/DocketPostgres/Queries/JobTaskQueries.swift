@@ -35,7 +35,7 @@ public struct JobTaskQueries: Sendable {
     }
 
     /// The tasks linked to a job, with each link's role.
-    public func linked(job: UUID) async throws -> [JSONValue] {
+    public func linked(job: UUID) async throws -> [LinkedTask] {
         let rows = try await connection.query("""
             SELECT l.task_id, l.relationship_type, l.metadata, t.title, t.status, l.created_at
             FROM docket.job_tasks l JOIN docket.tasks t ON t.id = l.task_id
@@ -44,11 +44,8 @@ public struct JobTaskQueries: Sendable {
         return try rows.map { row in
             let (task, relationship, metadata, title, status, at) =
                 try row.decode((UUID, String, JSONValue, String, String, Date).self)
-            return .object([
-                "task_id": .string(task.uuidString.lowercased()), "relationship_type": .string(relationship),
-                "metadata": metadata, "title": .string(title), "status": .string(status),
-                "linked_at": .string(Timestamp.format(at)),
-            ])
+            guard let status = TaskStatus(rawValue: status) else { throw DocketError(.internal, "task \(task) has unknown status \(status)") }
+            return LinkedTask(taskId: task, relationship: relationship, metadata: metadata, title: title, status: status, linkedAt: at)
         }
     }
 

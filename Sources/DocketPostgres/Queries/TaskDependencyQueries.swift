@@ -13,20 +13,6 @@ public struct TaskDependencyQueries: Sendable {
         self.logger = logger
     }
 
-    /// One edge of the dependency graph with the prerequisite's current status.
-    public struct Edge: Sendable, Hashable {
-        public var taskId: UUID
-        public var dependsOnId: UUID
-        public var type: DependencyType
-        public var prerequisiteStatus: TaskStatus
-
-        public var json: JSONValue {
-            .object(["task_id": .string(taskId.uuidString.lowercased()),
-                     "depends_on_id": .string(dependsOnId.uuidString.lowercased()),
-                     "dependency_type": .string(type.rawValue), "status": .string(prerequisiteStatus.rawValue)])
-        }
-    }
-
     /// Serialises dependency changes within a tenant for the rest of the transaction, so two concurrent additions
     /// cannot each pass the cycle check and together close a cycle.
     public func lockGraph(tenant: String) async throws {
@@ -69,16 +55,16 @@ public struct TaskDependencyQueries: Sendable {
     }
 
     /// A task's prerequisites with their statuses.
-    public func prerequisites(of task: UUID) async throws -> [Edge] {
+    public func prerequisites(of task: UUID) async throws -> [TaskDependencyEdge] {
         try await edges("WHERE d.task_id = \(task)")
     }
 
     /// The tasks depending on `task`, with `task`'s status as the prerequisite status.
-    public func dependents(of task: UUID) async throws -> [Edge] {
+    public func dependents(of task: UUID) async throws -> [TaskDependencyEdge] {
         try await edges("WHERE d.depends_on_id = \(task)")
     }
 
-    private func edges(_ condition: PostgresQuery) async throws -> [Edge] {
+    private func edges(_ condition: PostgresQuery) async throws -> [TaskDependencyEdge] {
         let query = PostgresQuery(unsafeSQL: """
             SELECT d.task_id, d.depends_on_id, d.dependency_type, p.status
             FROM docket.task_dependencies d JOIN docket.tasks p ON p.id = d.depends_on_id
@@ -87,7 +73,7 @@ public struct TaskDependencyQueries: Sendable {
             """, binds: condition.binds)
         return try await connection.query(query, logger: logger).collect().map { row in
             let (task, prerequisite, type, status) = try row.decode((UUID, UUID, String, String).self)
-            return Edge(taskId: task, dependsOnId: prerequisite, type: DependencyType(rawValue: type) ?? .follows,
+            return TaskDependencyEdge(taskId: task, dependsOnId: prerequisite, type: DependencyType(rawValue: type) ?? .follows,
                         prerequisiteStatus: TaskStatus(rawValue: status) ?? .pending)
         }
     }

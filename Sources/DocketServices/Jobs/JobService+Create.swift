@@ -4,30 +4,22 @@ import Foundation
 import PostgresNIO
 
 extension JobService {
-    static let createFields = JobInput.settableFields.union(["tenant_id", "schedule", "idempotency_key"])
-    static let updateFields = JobInput.settableFields.union(["tenant_id", "job_id", "expected_version"])
-
     /// `job.create`: a draft job, or a scheduled one when given a `schedule`; an `idempotency_key` seen before in the
     /// tenant returns the first job instead of a second one.
-    public func create(_ args: Arguments, by actor: Principal) async throws -> Job {
-        try args.refuseUnknown(Self.createFields)
-        let tenant = try actor.tenant(for: try args.optionalString("tenant_id", maxLength: 200))
+    public func create(_ input: JobCreate, by actor: Principal) async throws -> Job {
+        let tenant = try actor.tenant(for: input.tenantId)
         try Authorizer.check(actor, .jobCreate, tenant: tenant)
-        let input = try JobInput(args)
-        guard let name = input.name else { throw DocketError.validation(field: "name", "is required") }
-        let idempotencyKey = try args.optionalString("idempotency_key", maxLength: 200)
         let now = clock()
-        var job = Job(id: UUID(), tenantId: tenant, name: name, createdBy: actor.id, now: now)
-        input.apply(to: &job)
-        job.idempotencyKey = idempotencyKey
-        if let scheduleJSON = args.fields["schedule"], scheduleJSON != .null {
-            let schedule = try Schedule(json: scheduleJSON)
-            let first = try schedule.requireFirstSlot(createdAt: now)
+        var job = Job(id: UUID(), tenantId: tenant, name: input.name, createdBy: actor.id, now: now)
+        input.fields.apply(to: &job)
+        job.idempotencyKey = input.idempotencyKey
+        if let schedule = input.schedule {
             job.schedule = schedule.json
             job.status = .scheduled
-            job.nextRunAt = first
+            job.nextRunAt = try schedule.requireFirstSlot(createdAt: now)
         }
         let created = job
+        let idempotencyKey = input.idempotencyKey
         do {
             return try await database.transaction { connection in
                 let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
@@ -54,11 +46,8 @@ extension JobService {
     }
 
     /// `job.update`: the mutable fields only, optionally guarded by `expected_version`.
-    public func update(_ id: UUID, _ args: Arguments, by actor: Principal) async throws -> Job {
-        try args.refuseUnknown(Self.updateFields)
-        let input = try JobInput(args)
-        let expected = try args.optionalInt("expected_version", range: 1...Int(Int32.max)).map(Int64.init)
-        return try await change(id, by: actor, .jobUpdate, expectedVersion: expected) { job, tx in
+    public func update(_ id: UUID, _ input: JobInput, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobUpdate, expectedVersion: expectedVersion) { job, tx in
             input.apply(to: &job)
             return [.job(.jobUpdated, job, actor: tx.actor.id,
                          data: ["fields": .array(input.changedFields.map(JSONValue.string))])]
@@ -84,9 +73,8 @@ extension JobService {
     }
 
     /// `job.schedule`: gives a draft (or re-plans a scheduled) job its schedule and next run.
-    public func schedule(_ id: UUID, schedule scheduleJSON: JSONValue, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
-        let schedule = try Schedule(json: scheduleJSON)
-        return try await change(id, by: actor, .jobSchedule, expectedVersion: expectedVersion) { job, tx in
+    public func schedule(_ id: UUID, schedule: Schedule, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
+        try await change(id, by: actor, .jobSchedule, expectedVersion: expectedVersion) { job, tx in
             let first = try schedule.requireFirstSlot(createdAt: tx.now)
             let from = job.status
             if from != .scheduled { try job.move(to: .scheduled, via: "job.schedule", now: tx.now) }

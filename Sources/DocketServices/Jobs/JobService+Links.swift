@@ -1,12 +1,6 @@
 import DocketCore
 import DocketPostgres
 import Foundation
-
-/// The role of a task for a job (SPEC 2.2).
-public enum TaskRelationship: String, Sendable, Hashable, CaseIterable {
-    case primary, supporting, prerequisite, step
-}
-
 extension JobService {
     /// `job.link_task`: links a task of the same tenant (or changes the link's role).
     public func linkTask(_ id: UUID, task: UUID, relationship: TaskRelationship = .step,

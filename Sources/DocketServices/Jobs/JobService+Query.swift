@@ -41,7 +41,7 @@ extension JobService {
     }
 
     /// `job.linked_tasks`: the job's tasks with each link's role.
-    public func linkedTasks(_ id: UUID, by actor: Principal) async throws -> [JSONValue] {
+    public func linkedTasks(_ id: UUID, by actor: Principal) async throws -> [LinkedTask] {
         _ = try await read(id, by: actor, .jobLinkedTasks)
         return try await database.read { connection in
             try await JobTaskQueries(connection, logger: logger).linked(job: id)

@@ -119,36 +119,3 @@ extension JobService {
         }
     }
 }
-
-/// What `job.heartbeat` tells a worker.
-public struct HeartbeatReply: Sendable, Hashable {
-    public var status: JobStatus
-    public var leaseExpiresAt: Date?
-    public var cancelRequested: JSONValue?
-    public var pauseRequested: Bool
-
-    public var json: JSONValue {
-        .object(["status": .string(status.rawValue), "lease_expires_at": leaseExpiresAt.wire,
-                 "cancel_requested": cancelRequested ?? .null, "pause_requested": .bool(pauseRequested)])
-    }
-}
-
-/// The arguments of `job.checkpoint`.
-public struct Checkpoint: Sendable, Hashable {
-    public var stepIndex: Int
-    public var stepName: String?
-    public var state: JSONValue?
-    public var executionContext: [String: JSONValue]?
-
-    public init(stepIndex: Int, stepName: String? = nil, state: JSONValue? = nil, executionContext: [String: JSONValue]? = nil) {
-        self.stepIndex = stepIndex
-        self.stepName = stepName
-        self.state = state
-        self.executionContext = executionContext
-    }
-
-    func json(savedAt: Date) -> JSONValue {
-        .object(["step_index": .number(Double(stepIndex)), "step_name": stepName.wireString, "state": state ?? .null,
-                 "execution_context": executionContext.map(JSONValue.object) ?? .null, "saved_at": savedAt.wireValue])
-    }
-}

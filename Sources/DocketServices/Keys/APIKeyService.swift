@@ -10,29 +10,6 @@ import Synchronization
 /// API keys (SPEC 3.2): `dk_<id>_<secret>`, the secret 256 random bits in base62; only HMAC-SHA256(server secret,
 /// key secret) is stored, and it is compared in constant time. Expiry and revocation count at the next `auth`.
 public struct APIKeyService: Sendable {
-    /// One stored key, without its secret.
-    public struct Record: Sendable, Hashable {
-        public var id: String
-        public var actor: Principal
-        public var description: String?
-        public var createdAt: Date
-        public var expiresAt: Date?
-        public var revokedAt: Date?
-        public var lastUsedAt: Date?
-
-        public var json: JSONValue {
-            .object([
-                "id": .string(id), "actor_id": .string(actor.id), "actor_type": .string(actor.type.rawValue),
-                "tenant_id": .string(actor.tenantId), "scopes": .array(actor.scopes.map(\.rawValue).sorted().map(JSONValue.string)),
-                "description": description.map(JSONValue.string) ?? .null,
-                "created_at": .string(Timestamp.format(createdAt)),
-                "expires_at": expiresAt.map { .string(Timestamp.format($0)) } ?? .null,
-                "revoked_at": revokedAt.map { .string(Timestamp.format($0)) } ?? .null,
-                "last_used_at": lastUsedAt.map { .string(Timestamp.format($0)) } ?? .null,
-            ])
-        }
-    }
-
     let database: Database
     private let secret = SecretCache()
     var logger: Logger { database.logger }
@@ -40,7 +17,7 @@ public struct APIKeyService: Sendable {
     public init(database: Database) { self.database = database }
 
     /// Creates a key for `actor`; the returned token is shown once and never stored.
-    public func create(for actor: Principal, description: String? = nil, expiresAt: Date? = nil) async throws -> (token: String, record: Record) {
+    public func create(for actor: Principal, description: String? = nil, expiresAt: Date? = nil) async throws -> (token: String, record: APIKeyRecord) {
         guard !actor.id.isEmpty, !actor.tenantId.isEmpty else {
             throw DocketError.validation(field: "actor", "needs an id and a tenant")
         }
@@ -55,7 +32,7 @@ public struct APIKeyService: Sendable {
                     \(actor.scopes.map(\.rawValue).sorted()), \(description), \(now), \(expiresAt))
                 """, logger: logger)
         }
-        let record = Record(id: id, actor: actor, description: description, createdAt: now, expiresAt: expiresAt)
+        let record = APIKeyRecord(id: id, actor: actor, description: description, createdAt: now, expiresAt: expiresAt)
         return ("dk_\(id)_\(keySecret)", record)
     }
 
@@ -86,7 +63,7 @@ public struct APIKeyService: Sendable {
     }
 
     /// Every key, newest first (optionally one tenant's).
-    public func list(tenant: String? = nil) async throws -> [Record] {
+    public func list(tenant: String? = nil) async throws -> [APIKeyRecord] {
         try await database.read { connection in
             try await connection.query("""
                 SELECT id, actor_id, actor_type, tenant_id, scopes, description, created_at, expires_at, revoked_at, last_used_at
@@ -97,7 +74,7 @@ public struct APIKeyService: Sendable {
                     try row.decode((String, String, String, String, [String], String?, Date, Date?, Date?, Date?).self)
                 let actor = Principal(id: actorId, type: Principal.Kind(rawValue: type) ?? .user, tenantId: tenant,
                                       scopes: Set(scopes.compactMap(Scope.init(rawValue:))))
-                return Record(id: id, actor: actor, description: description, createdAt: created, expiresAt: expires,
+                return APIKeyRecord(id: id, actor: actor, description: description, createdAt: created, expiresAt: expires,
                               revokedAt: revoked, lastUsedAt: used)
             }
         }

@@ -3,24 +3,16 @@ import DocketPostgres
 import Foundation
 
 extension TaskService {
-    static let createFields = TaskInput.settableFields.union(["tenant_id", "job_id", "parent_id"])
-    static let updateFields = TaskInput.settableFields.union(["tenant_id", "task_id", "expected_version"])
-
     /// `task.create`: a pending task owned by the actor, optionally under a parent and for a job of the same tenant.
-    public func create(_ args: Arguments, by actor: Principal) async throws -> WorkTask {
-        try args.refuseUnknown(Self.createFields)
-        let tenant = try actor.tenant(for: try args.optionalString("tenant_id", maxLength: 200))
+    public func create(_ input: TaskCreate, by actor: Principal) async throws -> WorkTask {
+        let tenant = try actor.tenant(for: input.tenantId)
         try Authorizer.check(actor, .taskCreate, tenant: tenant)
-        let input = try TaskInput(args)
-        guard let title = input.title else { throw DocketError.validation(field: "title", "is required") }
-        let parentId = args.has("parent_id") && args.fields["parent_id"] != .null ? try args.uuid("parent_id") : nil
-        let jobId = args.has("job_id") && args.fields["job_id"] != .null ? try args.uuid("job_id") : nil
         let now = clock()
-        var task = WorkTask(id: UUID(), tenantId: tenant, title: title, ownerId: actor.id, now: now)
-        input.apply(to: &task)
-        task.parentId = parentId
-        task.jobId = jobId
-        let created = task
+        var task = WorkTask(id: UUID(), tenantId: tenant, title: input.title, ownerId: actor.id, now: now)
+        input.fields.apply(to: &task)
+        task.parentId = input.parentId
+        task.jobId = input.jobId
+        let created = task, parentId = input.parentId, jobId = input.jobId
         return try await database.transaction { connection in
             let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
             var events = [EventDraft.task(.taskCreated, created, actor: actor.id, data: ["title": .string(created.title)])]
@@ -54,19 +46,16 @@ extension TaskService {
                           "\(what) cannot cross tenants: task \(other.idText) is in tenant \(other.tenantId), not \(tenant)")
     }
 
-    /// `task.create_subtask`: `task.create` under `parent_id`.
-    public func createSubtask(parent: UUID, _ args: Arguments, by actor: Principal) async throws -> WorkTask {
-        var fields = args.fields
-        fields["parent_id"] = .string(parent.uuidString.lowercased())
-        return try await create(Arguments(fields), by: actor)
+    /// `task.create_subtask`: `task.create` under `parent`.
+    public func createSubtask(parent: UUID, _ input: TaskCreate, by actor: Principal) async throws -> WorkTask {
+        var input = input
+        input.parentId = parent
+        return try await create(input, by: actor)
     }
 
     /// `task.update`: the mutable fields only (owners may with `task:read`), optionally guarded by `expected_version`.
-    public func update(_ id: UUID, _ args: Arguments, by actor: Principal) async throws -> WorkTask {
-        try args.refuseUnknown(Self.updateFields)
-        let input = try TaskInput(args)
-        let expected = try args.optionalInt("expected_version", range: 1...Int(Int32.max)).map(Int64.init)
-        return try await change(id, by: actor, .taskUpdate, expectedVersion: expected) { task, tx in
+    public func update(_ id: UUID, _ input: TaskInput, expectedVersion: Int64? = nil, by actor: Principal) async throws -> WorkTask {
+        try await change(id, by: actor, .taskUpdate, expectedVersion: expectedVersion) { task, tx in
             input.apply(to: &task)
             return [.task(.taskUpdated, task, actor: tx.actor.id,
                           data: ["fields": .array(input.changedFields.map(JSONValue.string))])]

@@ -53,7 +53,7 @@ extension TaskService {
     }
 
     /// `task.dependencies`: the task's prerequisites with their types and statuses.
-    public func dependencies(_ id: UUID, by actor: Principal) async throws -> [TaskDependencyQueries.Edge] {
+    public func dependencies(_ id: UUID, by actor: Principal) async throws -> [TaskDependencyEdge] {
         _ = try await read(id, by: actor, .taskDependencies)
         return try await database.read { connection in
             try await TaskDependencyQueries(connection, logger: logger).prerequisites(of: id)
@@ -61,7 +61,7 @@ extension TaskService {
     }
 
     /// `task.dependencies_complete`: whether every prerequisite allows starting and completing, and which do not.
-    public func dependenciesComplete(_ id: UUID, by actor: Principal) async throws -> (complete: Bool, unmet: [TaskDependencyQueries.Edge]) {
+    public func dependenciesComplete(_ id: UUID, by actor: Principal) async throws -> (complete: Bool, unmet: [TaskDependencyEdge]) {
         let edges = try await dependencies(id, by: actor)
         let unmet = edges.filter { !$0.type.isMet(by: $0.prerequisiteStatus, forStart: true) || !$0.type.isMet(by: $0.prerequisiteStatus, forStart: false) }
         return (unmet.isEmpty, unmet)

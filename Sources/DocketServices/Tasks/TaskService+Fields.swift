@@ -40,8 +40,8 @@ extension TaskService {
     }
 
     /// `task.set_priority`: a number 1–100 or a name (CRITICAL, HIGH, MEDIUM, LOW, BACKGROUND).
-    public func setPriority(_ id: UUID, _ priority: JSONValue, by actor: Principal) async throws -> WorkTask {
-        let value = try Priority(json: priority).value
+    public func setPriority(_ id: UUID, _ value: Int, by actor: Principal) async throws -> WorkTask {
+        guard Priority.range.contains(value) else { throw DocketError.validation(field: "priority", "must be 1–100, got \(value)") }
         return try await change(id, by: actor, .taskSetPriority) { task, tx in
             let previous = task.priority
             guard previous != value else { return [] }

@@ -82,7 +82,7 @@ extension TaskService {
             details: ["task_id": .string(task.idText), "unmet": .array(unmet.map(\.json))])
     }
 
-    static func unmetStartGates(_ task: WorkTask, _ tx: TaskTransaction) async throws -> [TaskDependencyQueries.Edge] {
+    static func unmetStartGates(_ task: WorkTask, _ tx: TaskTransaction) async throws -> [TaskDependencyEdge] {
         try await tx.dependencies.prerequisites(of: task.id)
             .filter { $0.type.gatesStart && !$0.type.isMet(by: $0.prerequisiteStatus, forStart: true) }
     }
