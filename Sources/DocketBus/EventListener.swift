@@ -103,7 +103,7 @@ public final class EventListener: Service, Sendable {
         let logger = self.logger
         let name = configuration.applicationName
         guard try await connection.withDeadline(configuration.queryDeadline, {
-            try await connection.query("SELECT set_config('application_name', \(name), false)", logger: logger)
+            try await SessionQueries(connection, logger: logger).setApplicationName(name)
         }) != nil else { throw DocketError(.unavailable, "the listener connection timed out") }
         try await connection.listen(on: EventQueries.channel) { notifications in
             let wake = self.wake

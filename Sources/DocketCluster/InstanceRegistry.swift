@@ -38,7 +38,7 @@ public final class InstanceRegistry: Service, Sendable {
     public func run() async throws {
         let (address, http) = try await addresses()
         try await database.transaction { connection in
-            try await ClusterQueries(connection, logger: self.logger).register(
+            try await InstanceQueries(connection, logger: self.logger).register(
                 id: self.instanceId, address: address, httpAddress: http, version: self.version,
                 hostname: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier)
             try await EventQueries(connection, logger: self.logger).append([self.event(.clusterInstanceJoined, data: [
@@ -60,7 +60,7 @@ public final class InstanceRegistry: Service, Sendable {
             self.stopping.withLock { $0 = true }
         }
         _ = try? await database.transaction { connection in
-            try await ClusterQueries(connection, logger: self.logger).markStopped(id: self.instanceId)
+            try await InstanceQueries(connection, logger: self.logger).markStopped(id: self.instanceId)
             try await EventQueries(connection, logger: self.logger).append([self.event(.clusterInstanceLeft, data: ["reason": .string("stopped")])])
         }
     }
@@ -68,13 +68,13 @@ public final class InstanceRegistry: Service, Sendable {
     private func beat() async throws {
         let epoch: Int64? = if case .leader(let epoch) = elector.currentRole { epoch } else { nil }
         try await database.transaction { connection in
-            let queries = ClusterQueries(connection, logger: self.logger)
+            let queries = InstanceQueries(connection, logger: self.logger)
             if try await !queries.heartbeat(id: self.instanceId) {
                 // Marked gone while we were silent (a pause, a partition): come back.
                 try await queries.register(id: self.instanceId, address: nil, httpAddress: nil, version: self.version,
                                            hostname: ProcessInfo.processInfo.hostName, pid: ProcessInfo.processInfo.processIdentifier)
             }
-            guard let epoch, try await queries.holdsTerm(name: self.elector.configuration.name, instance: self.instanceId, epoch: epoch) else {
+            guard let epoch, try await LeadershipQueries(connection, logger: self.logger).holdsTerm(name: self.elector.configuration.name, instance: self.instanceId, epoch: epoch) else {
                 return
             }
             let gone = try await queries.markSilentGone(ttl: self.configuration.instanceTTL)

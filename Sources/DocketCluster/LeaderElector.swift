@@ -88,15 +88,13 @@ public final class LeaderElector: Service, Sendable {
     /// One life of the lock connection: follow until the lock is won, lead until the term is lost or we are stopped.
     private func campaign(_ connection: PostgresConnection) async throws {
         // Server-side keepalives: a leader that vanishes is dropped (its lock freed) after it has stepped down itself.
-        try await connection.query("SET tcp_keepalives_idle = 4", logger: logger)
-        try await connection.query("SET tcp_keepalives_interval = 1", logger: logger)
-        try await connection.query("SET tcp_keepalives_count = 3", logger: logger)
-        let queries = ClusterQueries(connection, logger: logger)
+        let session = SessionQueries(connection, logger: logger)
+        try await session.setKeepalives(idle: 4, interval: 1, count: 3)
+        let queries = LeadershipQueries(connection, logger: logger)
         let key = configuration.lockKey
         while !isStopping {
             let won = try await withDeadline(connection) {
-                try await connection.query("SELECT pg_try_advisory_lock(\(key.namespace), \(key.key))", logger: self.logger)
-                    .collect().first?.decode(Bool.self) ?? false
+                try await session.tryLock(key)
             }
             if won == true { break }
             if let found = try await withDeadline(connection, { try await queries.leadership(name: self.configuration.name) }),
@@ -111,7 +109,7 @@ public final class LeaderElector: Service, Sendable {
         }
         guard !isStopping else { return }
         let epoch = try await connection.inTransaction(logger: logger) { connection in
-            let epoch = try await ClusterQueries(connection, logger: self.logger).claimTerm(name: self.configuration.name, instance: self.instanceId)
+            let epoch = try await LeadershipQueries(connection, logger: self.logger).claimTerm(name: self.configuration.name, instance: self.instanceId)
             try await EventQueries(connection, logger: self.logger).append([EventDraft(
                 topic: .clusterLeaderElected, tenantId: nil, entityType: .cluster, entityId: self.instanceId,
                 actorId: self.instanceId, data: ["epoch": .number(Double(epoch)), "instance_id": .string(self.instanceId)])])
@@ -124,14 +122,14 @@ public final class LeaderElector: Service, Sendable {
     }
 
     /// Renews the term until it is lost (step down: the caller closes the lock connection) or we are stopped (resign).
-    private func lead(_ connection: PostgresConnection, _ queries: ClusterQueries, epoch: Int64) async throws {
+    private func lead(_ connection: PostgresConnection, _ queries: LeadershipQueries, epoch: Int64) async throws {
         let clock = ContinuousClock()
         var confirmed = clock.now
         while true {
             if isStopping {
                 _ = try? await withDeadline(connection) {
                     try await queries.resignTerm(name: self.configuration.name, instance: self.instanceId, epoch: epoch)
-                    try await connection.query("SELECT pg_advisory_unlock(\(self.configuration.lockKey.namespace), \(self.configuration.lockKey.key))", logger: self.logger)
+                    try await SessionQueries(connection, logger: self.logger).unlock(self.configuration.lockKey)
                 }
                 role.withLock { $0 = .follower }
                 logger.notice("resigned leadership", metadata: ["epoch": "\(epoch)"])

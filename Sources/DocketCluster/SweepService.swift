@@ -106,7 +106,7 @@ public final class SweepService<S: Sweep>: Service, Sendable {
     private func fence(_ epoch: Int64) -> Database.Fence {
         let name = elector.configuration.name, instance = elector.instanceId, logger = self.logger
         return { connection in
-            guard try await ClusterQueries(connection, logger: logger).holdsTerm(name: name, instance: instance, epoch: epoch) else {
+            guard try await LeadershipQueries(connection, logger: logger).holdsTerm(name: name, instance: instance, epoch: epoch) else {
                 throw DocketError(.unavailable, "no longer the leader of epoch \(epoch): the sweep's writes are refused")
             }
         }
@@ -117,7 +117,7 @@ public final class SweepService<S: Sweep>: Service, Sendable {
         let binding = Database.SweepBinding(fence: fence(epoch), epoch: epoch)
         try await Database.$sweep.withValue(binding) {
             try await database.transaction { connection in
-                try await ClusterQueries(connection, logger: self.logger).recordSweep(
+                try await SweepRunQueries(connection, logger: self.logger).record(
                     kind: self.sweep.kind, instance: self.elector.instanceId, epoch: epoch, changed: changed,
                     durationMilliseconds: milliseconds)
             }

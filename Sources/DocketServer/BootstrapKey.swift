@@ -19,13 +19,11 @@ public enum BootstrapKey {
     /// make one key between them.
     public static func ensure(keys: APIKeyService, connection: PostgresConnection, dataDirectory: String,
                               logger: Logger) async throws -> String? {
-        try await connection.query("SELECT pg_advisory_lock(\(lock.namespace), \(lock.key))", logger: logger)
+        let session = SessionQueries(connection, logger: logger)
+        try await session.lock(lock)
         do {
-            let existing = try await connection.query(
-                "SELECT 1 FROM docket.api_keys WHERE description = \(description) AND revoked_at IS NULL", logger: logger
-            ).collect()
             var token: String?
-            if existing.isEmpty {
+            if !(try await APIKeyQueries(connection, logger: logger).hasLiveKey(described: description)) {
                 let admin = Principal(id: "admin", type: .system, tenantId: "system", scopes: Set(Scope.allCases))
                 token = try await keys.create(for: admin, description: description).token
                 try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
@@ -33,10 +31,10 @@ public enum BootstrapKey {
                 _ = FileManager.default.createFile(atPath: file, contents: Data((token! + "\n").utf8),
                                                attributes: [.posixPermissions: 0o600])
             }
-            try await connection.query("SELECT pg_advisory_unlock(\(lock.namespace), \(lock.key))", logger: logger)
+            try await session.unlock(lock)
             return token
         } catch {
-            _ = try? await connection.query("SELECT pg_advisory_unlock(\(lock.namespace), \(lock.key))", logger: logger)
+            _ = try? await session.unlock(lock)
             throw error
         }
     }

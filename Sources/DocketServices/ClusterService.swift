@@ -21,9 +21,10 @@ public struct ClusterService: Sendable {
         let name = leadershipName
         let local = localRole()
         return try await database.read { connection in
-            let queries = ClusterQueries(connection, logger: database.logger)
-            return ClusterStatus(instances: try await queries.instances(), leader: try await queries.leadership(name: name),
-                                 thisInstance: local, sweeps: try await queries.sweeps())
+            let logger = database.logger
+            return ClusterStatus(instances: try await InstanceQueries(connection, logger: logger).instances(),
+                                 leader: try await LeadershipQueries(connection, logger: logger).leadership(name: name),
+                                 thisInstance: local, sweeps: try await SweepRunQueries(connection, logger: logger).all())
         }
     }
 }

@@ -179,7 +179,7 @@ struct Docketd: AsyncParsableCommand {
             do {
                 try await Deadline.run(.milliseconds(800), "the readiness query") {
                     _ = try await database.read { connection in
-                        try await connection.query("SELECT 1", logger: logger).collect()
+                        try await SessionQueries(connection, logger: logger).ping()
                     }
                 }
             } catch {

@@ -179,7 +179,7 @@ public final class DatabasePool: Service, Sendable {
         let endpoint = self.endpoint, logger = self.logger
         let answered = try? await Deadline.race(.seconds(1)) {
             try await endpoint.withConnection(logger: logger, connectTimeout: .seconds(1)) { connection in
-                _ = try await connection.query("SELECT 1", logger: logger).collect()
+                try await SessionQueries(connection, logger: logger).ping()
             }
             return true
         }

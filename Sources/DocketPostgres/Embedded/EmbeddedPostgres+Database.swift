@@ -10,18 +10,14 @@ extension EmbeddedPostgres {
         let endpoint = running.endpoint
         try await endpoint.with(database: "postgres").withConnection(logger: logger) { connection in
             try await Self.verify(connection, running: running, logger: logger)
-            try await Self.createDatabase(EmbeddedPostgres.databaseName, on: connection, logger: logger)
+            try await SessionQueries(connection, logger: logger).createDatabase(EmbeddedPostgres.databaseName)
         }
         return endpoint
     }
 
     /// Refuses a server that is not the one whose files are in `running.dataDirectory` (another cluster on the socket).
     static func verify(_ connection: PostgresConnection, running: Running, logger: Logger) async throws {
-        let rows = try await connection.query(
-            "SELECT current_setting('data_directory'), current_setting('port')::int", logger: logger
-        ).collect()
-        guard let row = rows.first else { return }
-        let (directory, port) = try row.decode((String, Int).self)
+        guard let (directory, port) = try await SessionQueries(connection, logger: logger).serverIdentity() else { return }
         let expected = URL(fileURLWithPath: running.dataDirectory).resolvingSymlinksInPath().path
         let actual = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
         guard actual == expected, port == running.port else {
@@ -30,20 +26,6 @@ extension EmbeddedPostgres {
         }
     }
 
-    /// Creates a database unless it exists (another process may be creating it at the same moment).
-    static func createDatabase(_ name: String, on connection: PostgresConnection, logger: Logger) async throws {
-        let exists = try await connection.query(
-            "SELECT 1 FROM pg_database WHERE datname = \(name)", logger: logger).collect()
-        guard exists.isEmpty else { return }
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(quoteIdentifier(name))"), logger: logger)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {
-            return  // created meanwhile by another process
-        }
-    }
-
     /// Quotes an identifier for the few statements (CREATE/DROP DATABASE) that take no bound parameters.
-    public static func quoteIdentifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    public static func quoteIdentifier(_ name: String) -> String { SessionQueries.quoteIdentifier(name) }
 }

@@ -5,13 +5,12 @@ import PostgresNIO
 extension JobQueries {
     /// One page of a tenant's jobs in `(created_at, id)` order, filtered; served by the `jobs_tenant_*` indexes.
     public func list(tenant: String, filter: JobFilter, page: PageRequest) async throws -> Page<Job> {
-        let cursor = page.after ?? page.before
         // The cursor's time is bound as a parsed instant, never as its text: PostgreSQL must not see a forged one.
-        let cursorTime = cursor?.parts.first.flatMap(Timestamp.parse)
-        let cursorID = cursor.flatMap { $0.parts.count > 1 ? UUID(uuidString: $0.parts[1]) : nil }
-        if cursor != nil, cursorTime == nil || cursorID == nil {
-            throw DocketError.validation(field: page.after != nil ? "after" : "before", "not a cursor returned by job.list")
+        let key = try Keyset.key(of: page, list: "job.list") { parts -> (Date, UUID)? in
+            guard parts.count == 2, let time = Timestamp.parse(parts[0]), let id = UUID(uuidString: parts[1]) else { return nil }
+            return (time, id)
         }
+        let (cursorTime, cursorID) = (key?.0, key?.1)
         let statuses = filter.statuses.isEmpty ? nil : filter.statuses.map(\.rawValue)
         let ascending = page.scansAscending
         let comparison = ascending ? ">" : "<"
@@ -30,14 +29,6 @@ extension JobQueries {
             ORDER BY created_at \(unescaped: direction), id \(unescaped: direction)
             LIMIT \(Int32(page.limit + 1))
             """, logger: logger).collect()
-        var jobs = try rows.map(JobRow.decode)
-        let more = jobs.count > page.limit
-        if more { jobs.removeLast() }
-        if page.before != nil { jobs.reverse() }
-        func key(_ job: Job) -> Cursor { Cursor(parts: [Timestamp.format(job.createdAt), job.id.uuidString]) }
-        // Going forward, "next" exists when more rows followed; going back, it is where we came from.
-        let next = (page.before != nil || more) ? jobs.last.map(key) : nil
-        let previous = (page.after != nil || (page.before != nil && more)) ? jobs.first.map(key) : nil
-        return Page(items: jobs, nextCursor: next, previousCursor: previous)
+        return Keyset.page(try rows.map(JobRow.decode), page) { Cursor(parts: [Timestamp.format($0.createdAt), $0.id.uuidString]) }
     }
 }

@@ -57,20 +57,18 @@ public struct JobRunQueries: Sendable {
             ORDER BY run_number, attempt LIMIT \(Int32(limit))
             """, logger: logger).collect()
         return try rows.map { row in
-            let r = row.makeRandomAccess()
-            var run = JobRun(
-                id: try r.value("id"), jobId: try r.value("job_id"), tenantId: try r.value("tenant_id"),
-                runNumber: Int(try r.value("run_number", as: Int32.self)), attempt: Int(try r.value("attempt", as: Int32.self)),
-                scheduledFor: try r.value("scheduled_for"), startedAt: try r.value("started_at"),
-                status: JobRun.Status(rawValue: try r.value("status")) ?? .failed)
-            run.finishedAt = try r.value("finished_at")
-            run.errorCode = try r.value("error_code")
-            run.errorMessage = try r.value("error_message")
-            run.actualCost = try r.money("actual_cost")
-            run.resultSummary = try r.value("result_summary")
-            run.instanceId = try r.value("instance_id")
-            run.claimedBy = try r.value("claimed_by")
-            run.leaderEpoch = try r.value("leader_epoch")
+            var r = RowReader(row)
+            var run = JobRun(id: try r.next(), jobId: try r.next(), tenantId: try r.next(), runNumber: try r.integer(),
+                             attempt: try r.integer(), scheduledFor: try r.next(), startedAt: try r.next(), status: .running)
+            run.finishedAt = try r.next()
+            run.status = try r.value(JobRun.Status.self)
+            run.errorCode = try r.next()
+            run.errorMessage = try r.next()
+            run.actualCost = try r.money()
+            run.resultSummary = try r.next()
+            run.instanceId = try r.next()
+            run.claimedBy = try r.next()
+            run.leaderEpoch = try r.next()
             return run
         }
     }

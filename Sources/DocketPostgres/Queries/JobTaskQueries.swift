@@ -57,4 +57,16 @@ public struct JobTaskQueries: Sendable {
             ORDER BY l.task_id
             """, logger: logger).collect().map { try $0.decode(UUID.self) }
     }
+
+    /// The running jobs whose primary and step tasks are now all completed, `task` being one of them (SPEC 2.6).
+    public func jobsCompleted(by task: UUID) async throws -> [UUID] {
+        try await connection.query("""
+            SELECT j.id FROM docket.job_tasks l JOIN docket.jobs j ON j.id = l.job_id
+            WHERE l.task_id = \(task) AND l.relationship_type IN ('primary', 'step') AND j.status = 'running'
+              AND NOT EXISTS (
+                SELECT 1 FROM docket.job_tasks o JOIN docket.tasks t ON t.id = o.task_id
+                WHERE o.job_id = j.id AND o.relationship_type IN ('primary', 'step') AND t.status <> 'completed')
+            ORDER BY j.id
+            """, logger: logger).collect().map { try $0.decode(UUID.self) }
+    }
 }

@@ -15,20 +15,6 @@ extension Money {
     }
 }
 
-extension PostgresRandomAccessRow {
-    func value<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
-        try self[column].decode(T.self)
-    }
-
-    func money(_ column: String) throws -> Money? {
-        try self[column].decode(Decimal?.self).map { try Money(column: $0, field: column) }
-    }
-
-    func object(_ column: String) throws -> [String: JSONValue] {
-        try self[column].decode(JSONValue.self).objectValue ?? [:]
-    }
-}
-
 extension Date {
     /// This time at the precision it will have after a round trip through a `timestamptz` column (microseconds, as
     /// PostgresNIO encodes and decodes it), so a value written and the value read back compare equal.

@@ -8,18 +8,13 @@ extension TaskQueries {
     /// `order: desc` is that default order; `asc` reverses it. Served by `tasks_tenant_order_idx` and
     /// `tasks_tenant_status_idx`.
     public func list(tenant: String, filter: TaskFilter, page: PageRequest) async throws -> Page<WorkTask> {
-        let cursor = page.after ?? page.before
-        var cursorPriority: Int16?
-        var cursorTime: Date?
-        var cursorID: UUID?
-        if let cursor {
-            // The time is bound as a parsed instant, never as its text: PostgreSQL must not see a forged one.
-            guard cursor.parts.count == 3, let priority = Int16(cursor.parts[0]), let time = Timestamp.parse(cursor.parts[1]),
-                  let id = UUID(uuidString: cursor.parts[2]) else {
-                throw DocketError.validation(field: page.after != nil ? "after" : "before", "not a cursor returned by task.list")
-            }
-            (cursorPriority, cursorTime, cursorID) = (priority, time, id)
+        // The time is bound as a parsed instant, never as its text: PostgreSQL must not see a forged one.
+        let key = try Keyset.key(of: page, list: "task.list") { parts -> (Int16, Date, UUID)? in
+            guard parts.count == 3, let priority = Int16(parts[0]), let time = Timestamp.parse(parts[1]),
+                  let id = UUID(uuidString: parts[2]) else { return nil }
+            return (priority, time, id)
         }
+        let (cursorPriority, cursorTime, cursorID) = (key?.0, key?.1, key?.2)
         // Forward in the default order is priority DESC, created_at ASC, id ASC.
         let forward = (page.order == .desc) != (page.before != nil)
         let statuses = filter.statuses.isEmpty ? nil : filter.statuses.map(\.rawValue)
@@ -43,15 +38,7 @@ extension TaskQueries {
             ORDER BY \(unescaped: orderBy)
             LIMIT \(Int32(page.limit + 1))
             """
-        var tasks = try await connection.query(query, logger: logger).collect().map(TaskRow.decode)
-        let more = tasks.count > page.limit
-        if more { tasks.removeLast() }
-        if page.before != nil { tasks.reverse() }
-        func key(_ task: WorkTask) -> Cursor {
-            Cursor(parts: [String(task.priority), Timestamp.format(task.createdAt), task.id.uuidString])
-        }
-        let next = (page.before != nil || more) ? tasks.last.map(key) : nil
-        let previous = (page.after != nil || (page.before != nil && more)) ? tasks.first.map(key) : nil
-        return Page(items: tasks, nextCursor: next, previousCursor: previous)
+        let tasks = try await connection.query(query, logger: logger).collect().map(TaskRow.decode)
+        return Keyset.page(tasks, page) { Cursor(parts: [String($0.priority), Timestamp.format($0.createdAt), $0.id.uuidString]) }
     }
 }

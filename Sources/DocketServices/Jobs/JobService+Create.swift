@@ -60,8 +60,7 @@ extension JobService {
         let now = clock()
         try await database.transaction { connection in
             let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            guard let job = try await tx.jobs.find(id, lock: true), actor.reaches(tenant: job.tenantId) else { throw Self.notFound(id) }
-            try Authorizer.check(actor, .jobDelete, tenant: job.tenantId)
+            let job = try await VersionedStore.locked(id, by: actor, .jobDelete, tx)
             guard job.status != .running, job.status != .paused else {
                 throw DocketError(.invalidTransition,
                     "job \(job.idText) is \(job.status.rawValue); cancel it before deleting it",

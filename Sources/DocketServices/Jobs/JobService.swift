@@ -33,57 +33,24 @@ public struct JobService: Sendable {
         self.clock = clock
     }
 
-    /// Changes one job in a transaction: scope, lock, tenant, version, `body`, write, events.
-    ///
-    /// `body` mutates the job and returns the events to record; returning without change still bumps nothing when it
-    /// throws. The scope is checked before the row is read, so a caller without it learns nothing about the job.
+    var store: VersionedStore<JobTransaction> { VersionedStore(database: database, clock: clock) }
+
+    /// Changes one job in a transaction (`VersionedStore.change`).
     func change(
         _ id: UUID, by actor: Principal, _ operation: ServiceOperation, expectedVersion: Int64? = nil,
         _ body: @escaping @Sendable (inout Job, JobTransaction) async throws -> [EventDraft]
     ) async throws -> Job {
-        try Authorizer.check(actor, operation)
-        let now = clock()
-        return try await database.transaction { connection in
-            let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            // Another tenant's job is, to a confined actor, indistinguishable from a missing one.
-            guard var job = try await tx.jobs.find(id, lock: true), actor.reaches(tenant: job.tenantId) else { throw Self.notFound(id) }
-            try Authorizer.check(actor, operation, tenant: job.tenantId)
-            if let expectedVersion, expectedVersion != job.version {
-                throw DocketError(.concurrencyError,
-                    "job \(job.idText) is at version \(job.version), not the expected \(expectedVersion)",
-                    details: ["job_id": .string(job.idText), "version": .number(Double(job.version)),
-                              "expected_version": .number(Double(expectedVersion))])
-            }
-            let before = job
-            let events = try await body(&job, tx)
-            guard job != before || !events.isEmpty else { return job }
-            job.version = before.version + 1
-            job.updatedAt = now
-            try await tx.jobs.update(job)
-            try await tx.events.append(events)
-            return job
-        }
+        try await store.change(id, by: actor, operation, expectedVersion: expectedVersion, body)
     }
 
     /// Reads one job the actor may see.
     func read(_ id: UUID, by actor: Principal, _ operation: ServiceOperation) async throws -> Job {
-        try Authorizer.check(actor, operation)
-        let job = try await database.read { connection in
-            try await JobQueries(connection, logger: logger).find(id)
-        }
-        guard let job, actor.reaches(tenant: job.tenantId) else { throw Self.notFound(id) }
-        try Authorizer.check(actor, operation, tenant: job.tenantId)
-        return job
-    }
-
-    static func notFound(_ id: UUID) -> DocketError {
-        DocketError(.jobNotFound, "job \(id.uuidString.lowercased()) does not exist",
-                    details: ["job_id": .string(id.uuidString.lowercased())])
+        try await store.read(id, by: actor, operation)
     }
 }
 
 /// The queries of one job transaction, with who acts and when.
-struct JobTransaction: Sendable {
+struct JobTransaction: EntityTransaction {
     let connection: PostgresConnection
     let logger: Logger
     let actor: Principal
@@ -94,4 +61,7 @@ struct JobTransaction: Sendable {
     var events: EventQueries { EventQueries(connection, logger: logger) }
     var budgets: BudgetQueries { BudgetQueries(connection, logger: logger) }
     var links: JobTaskQueries { JobTaskQueries(connection, logger: logger) }
+
+    func find(_ id: UUID, lock: Bool) async throws -> Job? { try await jobs.find(id, lock: lock) }
+    func save(_ job: Job) async throws { try await jobs.update(job) }
 }

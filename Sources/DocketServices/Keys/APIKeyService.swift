@@ -24,15 +24,10 @@ public struct APIKeyService: Sendable {
         let id = Base62.random(length: 12)
         let keySecret = Base62.random(length: 43)  // 43 base62 digits ≥ 256 bits
         let hash = try await hmac(keySecret)
-        let now = Date().storedPrecision
+        let record = APIKeyRecord(id: id, actor: actor, description: description, createdAt: Date().storedPrecision, expiresAt: expiresAt)
         try await database.transaction { connection in
-            try await connection.query("""
-                INSERT INTO docket.api_keys (id, key_hash, actor_id, actor_type, tenant_id, scopes, description, created_at, expires_at)
-                VALUES (\(id), \(ByteBuffer(bytes: hash)), \(actor.id), \(actor.type.rawValue), \(actor.tenantId),
-                    \(actor.scopes.map(\.rawValue).sorted()), \(description), \(now), \(expiresAt))
-                """, logger: logger)
+            try await APIKeyQueries(connection, logger: logger).insert(record, hash: hash)
         }
-        let record = APIKeyRecord(id: id, actor: actor, description: description, createdAt: now, expiresAt: expiresAt)
         return ("dk_\(id)_\(keySecret)", record)
     }
 
@@ -44,49 +39,22 @@ public struct APIKeyService: Sendable {
         let (id, keySecret) = (String(parts[1]), String(parts[2]))
         let expected = try await hmac(keySecret)
         let now = Date()
-        let row = try await database.read { connection in
-            try await connection.query("""
-                SELECT key_hash, actor_id, actor_type, tenant_id, scopes, expires_at, revoked_at
-                FROM docket.api_keys WHERE id = \(id)
-                """, logger: logger).collect().first
-        }
-        guard let row else { throw refused }
-        let (stored, actorId, type, tenant, scopes, expiresAt, revokedAt) =
-            try row.decode((ByteBuffer, String, String, String, [String], Date?, Date?).self)
-        let storedBytes = Array(stored.readableBytesView)
-        guard storedBytes.count == expected.count, Self.constantTimeEqual(storedBytes, expected) else { throw refused }
-        guard revokedAt == nil, expiresAt.map({ $0 > now }) ?? true, let kind = Principal.Kind(rawValue: type) else { throw refused }
-        _ = try? await database.transaction { connection in
-            try await connection.query("UPDATE docket.api_keys SET last_used_at = now() WHERE id = \(id)", logger: logger)
-        }
-        return Principal(id: actorId, type: kind, tenantId: tenant, scopes: Set(scopes.compactMap(Scope.init(rawValue:))))
+        let stored = try await database.read { connection in try await APIKeyQueries(connection, logger: logger).find(id: id) }
+        guard let stored, stored.hash.count == expected.count, Self.constantTimeEqual(stored.hash, expected) else { throw refused }
+        let record = stored.record
+        guard record.revokedAt == nil, record.expiresAt.map({ $0 > now }) ?? true else { throw refused }
+        _ = try? await database.transaction { connection in try await APIKeyQueries(connection, logger: logger).markUsed(id: id) }
+        return record.actor
     }
 
     /// Every key, newest first (optionally one tenant's).
     public func list(tenant: String? = nil) async throws -> [APIKeyRecord] {
-        try await database.read { connection in
-            try await connection.query("""
-                SELECT id, actor_id, actor_type, tenant_id, scopes, description, created_at, expires_at, revoked_at, last_used_at
-                FROM docket.api_keys WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant))
-                ORDER BY created_at DESC, id
-                """, logger: logger).collect().map { row in
-                let (id, actorId, type, tenant, scopes, description, created, expires, revoked, used) =
-                    try row.decode((String, String, String, String, [String], String?, Date, Date?, Date?, Date?).self)
-                let actor = Principal(id: actorId, type: Principal.Kind(rawValue: type) ?? .user, tenantId: tenant,
-                                      scopes: Set(scopes.compactMap(Scope.init(rawValue:))))
-                return APIKeyRecord(id: id, actor: actor, description: description, createdAt: created, expiresAt: expires,
-                              revokedAt: revoked, lastUsedAt: used)
-            }
-        }
+        try await database.read { connection in try await APIKeyQueries(connection, logger: logger).list(tenant: tenant) }
     }
 
     /// Revokes a key; `NOT_FOUND` when there is no such key. Revoking twice keeps the first time.
     public func revoke(_ id: String) async throws {
-        let found = try await database.transaction { connection in
-            !(try await connection.query("""
-                UPDATE docket.api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id) RETURNING id
-                """, logger: logger).collect().isEmpty)
-        }
+        let found = try await database.transaction { connection in try await APIKeyQueries(connection, logger: logger).revoke(id: id) }
         guard found else { throw DocketError(.notFound, "no API key \(id)") }
     }
 
@@ -98,11 +66,9 @@ public struct APIKeyService: Sendable {
     private func serverSecret() async throws -> SymmetricKey {
         if let cached = secret.key.withLock({ $0 }) { return cached }
         let bytes = try await database.read { connection in
-            try await connection.query(
-                "SELECT value FROM docket.server_secrets WHERE name = 'api_key_hmac'", logger: logger
-            ).collect().first?.decode(ByteBuffer.self)
+            try await APIKeyQueries(connection, logger: logger).serverSecret("api_key_hmac")
         }
-        guard let bytes = bytes.map({ Array($0.readableBytesView) }) else { throw DocketError(.internal, "the API-key secret is missing: run docket migrate") }
+        guard let bytes else { throw DocketError(.internal, "the API-key secret is missing: run docket migrate") }
         let key = SymmetricKey(data: bytes)
         secret.key.withLock { $0 = key }
         return key

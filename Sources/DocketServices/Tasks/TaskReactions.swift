@@ -27,17 +27,8 @@ enum TaskReactions {
 
     /// `job.tasks_completed` for each running job whose last open primary/step task was `task`.
     static func jobsCompleted(by task: WorkTask, _ tx: TaskTransaction) async throws -> [EventDraft] {
-        let rows = try await tx.connection.query("""
-            SELECT j.id FROM docket.job_tasks l JOIN docket.jobs j ON j.id = l.job_id
-            WHERE l.task_id = \(task.id) AND l.relationship_type IN ('primary', 'step') AND j.status = 'running'
-              AND NOT EXISTS (
-                SELECT 1 FROM docket.job_tasks o JOIN docket.tasks t ON t.id = o.task_id
-                WHERE o.job_id = j.id AND o.relationship_type IN ('primary', 'step') AND t.status <> 'completed')
-            ORDER BY j.id
-            """, logger: tx.logger).collect()
-        return try rows.map { row in
-            let job = try row.decode(UUID.self)
-            return EventDraft(topic: .jobTasksCompleted, tenantId: task.tenantId, entityType: .job,
+        try await tx.links.jobsCompleted(by: task.id).map { job in
+            EventDraft(topic: .jobTasksCompleted, tenantId: task.tenantId, entityType: .job,
                               entityId: job.uuidString.lowercased(), actorId: tx.actor.id,
                               data: ["last_task_id": .string(task.idText)])
         }

@@ -68,8 +68,7 @@ extension TaskService {
         let now = clock()
         try await database.transaction { connection in
             let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            guard let task = try await tx.tasks.find(id, lock: true), actor.reaches(tenant: task.tenantId) else { throw Self.notFound(id) }
-            try Authorizer.check(actor, .taskDelete, tenant: task.tenantId)
+            let task = try await VersionedStore.locked(id, by: actor, .taskDelete, tx)
             let children = try await tx.tasks.children(of: id)
             if !children.isEmpty, !cascade {
                 throw DocketError(.subtaskError, "task \(task.idText) has \(children.count) subtask(s); delete with cascade",

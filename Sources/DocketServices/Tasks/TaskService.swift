@@ -16,7 +16,9 @@ public struct TaskService: Sendable {
         self.clock = clock
     }
 
-    /// Changes one task in a transaction: scope (or ownership), lock, tenant, version, `body`, write, events.
+    var store: VersionedStore<TaskTransaction> { VersionedStore(database: database, clock: clock) }
+
+    /// Changes one task in a transaction (`VersionedStore.change`).
     ///
     /// With `lockingGraph`, the tenant's dependency-graph lock is taken before the row lock, so that dependency changes
     /// queue on the graph first and never hold a task row while waiting for it (which deadlocks with a foreign-key check).
@@ -25,51 +27,22 @@ public struct TaskService: Sendable {
         lockingGraph: Bool = false,
         _ body: @escaping @Sendable (inout WorkTask, TaskTransaction) async throws -> [EventDraft]
     ) async throws -> WorkTask {
-        if !operation.isOwnerOperation { try Authorizer.check(actor, operation) }
-        let now = clock()
-        return try await database.transaction { connection in
-            let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            if lockingGraph, let peek = try await tx.tasks.find(id), actor.reaches(tenant: peek.tenantId) {
+        guard lockingGraph else { return try await store.change(id, by: actor, operation, expectedVersion: expectedVersion, body) }
+        return try await store.change(id, by: actor, operation, expectedVersion: expectedVersion, prepare: { tx in
+            if let peek = try await tx.tasks.find(id, lock: false), tx.actor.reaches(tenant: peek.tenantId) {
                 try await tx.dependencies.lockGraph(tenant: peek.tenantId)
             }
-            // Another tenant's task is, to a confined actor, indistinguishable from a missing one.
-            guard var task = try await tx.tasks.find(id, lock: true), actor.reaches(tenant: task.tenantId) else { throw Self.notFound(id) }
-            try Authorizer.check(actor, operation, tenant: task.tenantId, owner: task.ownerId)
-            if let expectedVersion, expectedVersion != task.version {
-                throw DocketError(.concurrencyError,
-                    "task \(task.idText) is at version \(task.version), not the expected \(expectedVersion)",
-                    details: ["task_id": .string(task.idText), "version": .number(Double(task.version)),
-                              "expected_version": .number(Double(expectedVersion))])
-            }
-            let before = task
-            var events = try await body(&task, tx)
-            guard task != before || !events.isEmpty else { return task }
-            task.version = before.version + 1
-            task.updatedAt = now
-            try await tx.tasks.update(task)
-            events += try await tx.followUps(after: before, now: task)
-            try await tx.events.append(events)
-            return task
-        }
+        }, body)
     }
 
     /// Reads one task the actor may see.
     func read(_ id: UUID, by actor: Principal, _ operation: ServiceOperation) async throws -> WorkTask {
-        try Authorizer.check(actor, operation)
-        let task = try await database.read { connection in try await TaskQueries(connection, logger: logger).find(id) }
-        guard let task, actor.reaches(tenant: task.tenantId) else { throw Self.notFound(id) }
-        try Authorizer.check(actor, operation, tenant: task.tenantId)
-        return task
-    }
-
-    static func notFound(_ id: UUID) -> DocketError {
-        DocketError(.taskNotFound, "task \(id.uuidString.lowercased()) does not exist",
-                    details: ["task_id": .string(id.uuidString.lowercased())])
+        try await store.read(id, by: actor, operation)
     }
 }
 
 /// The queries of one task transaction, with who acts and when.
-struct TaskTransaction: Sendable {
+struct TaskTransaction: EntityTransaction {
     let connection: PostgresConnection
     let logger: Logger
     let actor: Principal
@@ -80,6 +53,9 @@ struct TaskTransaction: Sendable {
     var events: EventQueries { EventQueries(connection, logger: logger) }
     var jobs: JobQueries { JobQueries(connection, logger: logger) }
     var links: JobTaskQueries { JobTaskQueries(connection, logger: logger) }
+
+    func find(_ id: UUID, lock: Bool) async throws -> WorkTask? { try await tasks.find(id, lock: lock) }
+    func save(_ task: WorkTask) async throws { try await tasks.update(task) }
 
     /// The reactions a status change causes, applied in the same transaction (SPEC 2.6): dependents are re-evaluated
     /// when a task starts or completes, and jobs learn when their last primary/step task completed.

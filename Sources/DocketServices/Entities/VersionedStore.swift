@@ -1,0 +1,116 @@
+import DocketCore
+import DocketPostgres
+import Foundation
+import Logging
+import PostgresNIO
+
+/// An entity the services change under the versioned discipline: jobs and tasks.
+protocol VersionedEntity: Sendable, Equatable {
+    var id: UUID { get }
+    var idText: String { get }
+    var tenantId: String { get }
+    var version: Int64 { get set }
+    var updatedAt: Date { get set }
+    /// Who owns it, for the owner rights of SPEC 2.1 (a task's creator); nil when nobody does.
+    var owner: String? { get }
+    /// `job` or `task`, for messages and details.
+    static var kind: String { get }
+}
+
+extension VersionedEntity {
+    /// The refusal for an id that does not exist, or that the actor cannot tell from one that does not.
+    static func notFound(_ id: UUID) -> DocketError {
+        let text = id.uuidString.lowercased()
+        return DocketError(kind == "job" ? .jobNotFound : .taskNotFound, "\(kind) \(text) does not exist",
+                           details: ["\(kind)_id": .string(text)])
+    }
+}
+
+/// The queries of one transaction on an entity's table, with who acts and when.
+protocol EntityTransaction: Sendable {
+    associatedtype Entity: VersionedEntity
+    init(connection: PostgresConnection, logger: Logger, actor: Principal, now: Date)
+    var actor: Principal { get }
+    var now: Date { get }
+    var events: EventQueries { get }
+    func find(_ id: UUID, lock: Bool) async throws -> Entity?
+    func save(_ entity: Entity) async throws
+    /// Events of what the change causes (SPEC 2.6), written after the change's own.
+    func followUps(after before: Entity, now entity: Entity) async throws -> [EventDraft]
+}
+
+extension EntityTransaction {
+    func followUps(after before: Entity, now entity: Entity) async throws -> [EventDraft] { [] }
+}
+
+/// The read and change discipline jobs and tasks share, written once.
+///
+/// A change checks the scope before anything is read (so a caller without it learns nothing), locks the row, treats
+/// another tenant's entity as missing, checks tenant and ownership, refuses a stale `expected_version`, applies the
+/// body, and — only when something changed or an event was drafted — bumps `version`, writes the row and its events
+/// in the same transaction.
+struct VersionedStore<Transaction: EntityTransaction>: Sendable {
+    typealias Entity = Transaction.Entity
+
+    let database: Database
+    let clock: @Sendable () -> Date
+
+    /// Changes one entity in a transaction; `prepare` runs first in it (a task's graph lock is taken before its row's).
+    func change(
+        _ id: UUID, by actor: Principal, _ operation: ServiceOperation, expectedVersion: Int64? = nil,
+        prepare: (@Sendable (Transaction) async throws -> Void)? = nil,
+        _ body: @escaping @Sendable (inout Entity, Transaction) async throws -> [EventDraft]
+    ) async throws -> Entity {
+        if !operation.isOwnerOperation { try Authorizer.check(actor, operation) }
+        let now = clock(), logger = database.logger
+        return try await database.transaction { connection in
+            let tx = Transaction(connection: connection, logger: logger, actor: actor, now: now)
+            try await prepare?(tx)
+            var entity = try await Self.locked(id, by: actor, operation, tx)
+            if let expectedVersion, expectedVersion != entity.version {
+                throw DocketError(.concurrencyError,
+                    "\(Entity.kind) \(entity.idText) is at version \(entity.version), not the expected \(expectedVersion)",
+                    details: ["\(Entity.kind)_id": .string(entity.idText), "version": .number(Double(entity.version)),
+                              "expected_version": .number(Double(expectedVersion))])
+            }
+            let before = entity
+            var events = try await body(&entity, tx)
+            guard entity != before || !events.isEmpty else { return entity }
+            entity.version = before.version + 1
+            entity.updatedAt = now
+            try await tx.save(entity)
+            events += try await tx.followUps(after: before, now: entity)
+            try await tx.events.append(events)
+            return entity
+        }
+    }
+
+    /// The entity, locked in `tx`, if the actor may do `operation` to it; another tenant's is a missing one.
+    static func locked(_ id: UUID, by actor: Principal, _ operation: ServiceOperation, _ tx: Transaction) async throws -> Entity {
+        guard let entity = try await tx.find(id, lock: true), actor.reaches(tenant: entity.tenantId) else { throw Entity.notFound(id) }
+        try Authorizer.check(actor, operation, tenant: entity.tenantId, owner: entity.owner)
+        return entity
+    }
+
+    /// Reads one entity the actor may see.
+    func read(_ id: UUID, by actor: Principal, _ operation: ServiceOperation) async throws -> Entity {
+        try Authorizer.check(actor, operation)
+        let logger = database.logger, now = clock()
+        let entity = try await database.read { connection in
+            try await Transaction(connection: connection, logger: logger, actor: actor, now: now).find(id, lock: false)
+        }
+        guard let entity, actor.reaches(tenant: entity.tenantId) else { throw Entity.notFound(id) }
+        try Authorizer.check(actor, operation, tenant: entity.tenantId)
+        return entity
+    }
+}
+
+extension Job: VersionedEntity {
+    var owner: String? { nil }
+    static var kind: String { "job" }
+}
+
+extension WorkTask: VersionedEntity {
+    var owner: String? { ownerId }
+    static var kind: String { "task" }
+}
