@@ -19,33 +19,6 @@ public struct JobCreate: OperationArguments {
     }
 }
 
-/// An operation on one job: `job_id`.
-public struct JobRef: OperationArguments, Hashable {
-    public var jobId: UUID
-    public var tenantId: String?
-
-    public init(jobId: UUID, tenantId: String? = nil) {
-        self.jobId = jobId
-        self.tenantId = tenantId
-    }
-
-    public init(reading reader: inout ArgumentReader) throws(DocketError) {
-        jobId = try reader.uuid("job_id")
-        tenantId = try reader.tenant()
-    }
-}
-
-/// An operation on one job guarded by an optional `expected_version` (`job.start`, `job.retry`, `job.resume`).
-public struct JobVersioned: OperationArguments, Hashable {
-    public var job: JobRef
-    public var expectedVersion: Int64?
-
-    public init(reading reader: inout ArgumentReader) throws(DocketError) {
-        job = try JobRef(reading: &reader)
-        expectedVersion = try reader.expectedVersion()
-    }
-}
-
 /// `job.update`: the settable fields.
 public struct JobUpdate: OperationArguments {
     public var job: JobVersioned

@@ -30,28 +30,6 @@ public struct SubtaskCreate: OperationArguments {
     }
 }
 
-/// An operation on one task: `task_id`.
-public struct TaskRef: OperationArguments, Hashable {
-    public var taskId: UUID
-    public var tenantId: String?
-
-    public init(reading reader: inout ArgumentReader) throws(DocketError) {
-        taskId = try reader.uuid("task_id")
-        tenantId = try reader.tenant()
-    }
-}
-
-/// An operation on one task guarded by an optional `expected_version` (`task.start`, `task.reopen`).
-public struct TaskVersioned: OperationArguments, Hashable {
-    public var task: TaskRef
-    public var expectedVersion: Int64?
-
-    public init(reading reader: inout ArgumentReader) throws(DocketError) {
-        task = try TaskRef(reading: &reader)
-        expectedVersion = try reader.expectedVersion()
-    }
-}
-
 /// `task.update`: the settable fields.
 public struct TaskUpdate: OperationArguments {
     public var task: TaskVersioned

@@ -92,6 +92,21 @@ struct VersionedStore<Transaction: EntityTransaction>: Sendable {
         return entity
     }
 
+    /// Runs `body` for a tenant the actor names (or its own), once `operation` is allowed there: in a transaction
+    /// (`write`) or on a plain connection.
+    func inTenant<T: Sendable>(
+        _ requested: String?, by actor: Principal, _ operation: ServiceOperation, write: Bool,
+        _ body: @escaping @Sendable (Transaction, String) async throws -> T
+    ) async throws -> T {
+        let tenant = try actor.tenant(for: requested)
+        try Authorizer.check(actor, operation, tenant: tenant)
+        let now = clock(), logger = database.logger
+        let work: @Sendable (PostgresConnection) async throws -> T = { connection in
+            try await body(Transaction(connection: connection, logger: logger, actor: actor, now: now), tenant)
+        }
+        return write ? try await database.transaction(work) : try await database.read(work)
+    }
+
     /// Reads one entity the actor may see.
     func read(_ id: UUID, by actor: Principal, _ operation: ServiceOperation) async throws -> Entity {
         try Authorizer.check(actor, operation)

@@ -7,47 +7,40 @@ extension JobService {
     /// `job.create`: a draft job, or a scheduled one when given a `schedule`; an `idempotency_key` seen before in the
     /// tenant returns the first job instead of a second one.
     public func create(_ input: JobCreate, by actor: Principal) async throws -> Job {
-        let tenant = try actor.tenant(for: input.tenantId)
-        try Authorizer.check(actor, .jobCreate, tenant: tenant)
-        let now = clock()
-        var job = Job(id: UUID(), tenantId: tenant, name: input.name, createdBy: actor.id, now: now)
-        input.fields.apply(to: &job)
-        job.idempotencyKey = input.idempotencyKey
-        if let schedule = input.schedule {
-            job.schedule = schedule.json
-            job.status = .scheduled
-            job.nextRunAt = try schedule.requireFirstSlot(createdAt: now)
-        }
-        let created = job
-        let idempotencyKey = input.idempotencyKey
+        let key = input.idempotencyKey
         do {
-            return try await database.transaction { connection in
-                let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
-                if let idempotencyKey, let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: idempotencyKey) {
-                    return existing
+            return try await store.inTenant(input.tenantId, by: actor, .jobCreate, write: true) { tx, tenant in
+                if let key, let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: key) { return existing }
+                var job = Job(id: UUID(), tenantId: tenant, name: input.name, createdBy: actor.id, now: tx.now)
+                input.fields.apply(to: &job)
+                job.idempotencyKey = key
+                if let schedule = input.schedule {
+                    job.schedule = schedule.json
+                    job.status = .scheduled
+                    job.nextRunAt = try schedule.requireFirstSlot(createdAt: tx.now)
                 }
-                try await tx.jobs.insert(created)
-                var events = [EventDraft.job(.jobCreated, created, actor: actor.id, data: ["name": .string(created.name)])]
-                if created.status == .scheduled {
-                    events.append(.job(.jobScheduled, created, actor: actor.id,
-                                       data: ["next_run_at": created.nextRunAt.wire]))
+                try await tx.jobs.insert(job)
+                var events = [EventDraft.job(.jobCreated, job, actor: actor.id, data: ["name": .string(job.name)])]
+                if job.status == .scheduled {
+                    events.append(.job(.jobScheduled, job, actor: actor.id, data: ["next_run_at": job.nextRunAt.wire]))
                 }
                 try await tx.events.append(events)
-                return created
+                return job
             }
         } catch let error where Database.violatedConstraint(error, state: "23505") == "jobs_idempotency_key" {
             // A concurrent create with the same key won the race: return its job.
-            let existing = try await database.read { connection in
-                try await JobQueries(connection, logger: logger).find(tenant: tenant, idempotencyKey: idempotencyKey ?? "")
+            return try await store.inTenant(input.tenantId, by: actor, .jobCreate, write: false) { tx, tenant in
+                guard let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: key ?? "") else {
+                    throw DocketError(.internal, "idempotent create lost its job")
+                }
+                return existing
             }
-            guard let existing else { throw DocketError(.internal, "idempotent create lost its job") }
-            return existing
         }
     }
 
     /// `job.update`: the mutable fields only, optionally guarded by `expected_version`.
     public func update(_ id: UUID, _ input: JobInput, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobUpdate, expectedVersion: expectedVersion) { job, tx in
+        try await store.change(id, by: actor, .jobUpdate, expectedVersion: expectedVersion) { job, tx in
             input.apply(to: &job)
             return [.job(.jobUpdated, job, actor: tx.actor.id,
                          data: ["fields": .array(input.changedFields.map(JSONValue.string))])]
@@ -73,7 +66,7 @@ extension JobService {
 
     /// `job.schedule`: gives a draft (or re-plans a scheduled) job its schedule and next run.
     public func schedule(_ id: UUID, schedule: Schedule, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobSchedule, expectedVersion: expectedVersion) { job, tx in
+        try await store.change(id, by: actor, .jobSchedule, expectedVersion: expectedVersion) { job, tx in
             let first = try schedule.requireFirstSlot(createdAt: tx.now)
             let from = job.status
             if from != .scheduled { try job.move(to: .scheduled, via: "job.schedule", now: tx.now) }

@@ -5,7 +5,7 @@ import Foundation
 extension JobService {
     /// `job.start`: draft or scheduled → running, opening a run; gated by prerequisite tasks and the budget.
     public func start(_ id: UUID, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobStart, expectedVersion: expectedVersion) { job, tx in
+        try await store.change(id, by: actor, .jobStart, expectedVersion: expectedVersion) { job, tx in
             try await beginOccurrence(&job, tx, worker: nil)
         }
     }
@@ -51,7 +51,7 @@ extension JobService {
             return try await fail(id, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage ?? outcome.resultSummary,
                                   actualCost: outcome.actualCost, output: outcome.output, expectedVersion: expectedVersion, by: actor)
         }
-        return try await change(id, by: actor, .jobComplete, expectedVersion: expectedVersion) { job, tx in
+        return try await store.change(id, by: actor, .jobComplete, expectedVersion: expectedVersion) { job, tx in
             let from = job.status
             try job.move(to: .succeeded, via: "job.complete", now: tx.now)
             let open = try await tx.links.openTasks(job: job.id, relationship: "primary")
@@ -78,7 +78,7 @@ extension JobService {
         _ id: UUID, errorCode: String?, errorMessage: String?, actualCost: Money? = nil, output: JSONValue? = nil,
         expectedVersion: Int64? = nil, by actor: Principal
     ) async throws -> Job {
-        try await change(id, by: actor, .jobFail, expectedVersion: expectedVersion) { job, tx in
+        try await store.change(id, by: actor, .jobFail, expectedVersion: expectedVersion) { job, tx in
             let from = job.status
             try job.move(to: .failed, via: "job.fail", now: tx.now)
             job.errorCode = errorCode ?? "FAILED"
@@ -115,7 +115,7 @@ extension JobService {
 
     /// `job.cancel`: ends the job now, or — graceful on a running job — asks its worker to stop (`cancel_requested`).
     public func cancel(_ id: UUID, reason: String?, mode: StopMode = .graceful, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobCancel, expectedVersion: expectedVersion) { job, tx in
+        try await store.change(id, by: actor, .jobCancel, expectedVersion: expectedVersion) { job, tx in
             if mode == .graceful, job.status == .running {
                 guard !job.isCancelRequested else { return [] }
                 job.cancelRequested = .object(["mode": .string("graceful"), "reason": reason.wireString,
@@ -147,7 +147,7 @@ extension JobService {
 
     /// `job.retry`: a failed, succeeded or cancelled job runs again as the next attempt of its occurrence.
     public func retry(_ id: UUID, expectedVersion: Int64? = nil, by actor: Principal, operation: String = "job.retry") async throws -> Job {
-        try await change(id, by: actor, .jobRetry, expectedVersion: expectedVersion) { job, tx in
+        try await store.change(id, by: actor, .jobRetry, expectedVersion: expectedVersion) { job, tx in
             let from = job.status
             try job.move(to: .running, via: operation, now: tx.now)
             try await checkGates(job, tx)
@@ -170,7 +170,7 @@ extension JobService {
 
     /// `job.pause`: graceful asks the worker to pause at its next checkpoint; hard moves running → paused now.
     public func pause(_ id: UUID, mode: StopMode = .graceful, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobPause, expectedVersion: expectedVersion) { job, tx in
+        try await store.change(id, by: actor, .jobPause, expectedVersion: expectedVersion) { job, tx in
             if mode == .graceful, job.status == .running {
                 guard !job.pauseRequested else { return [] }
                 job.pauseRequested = true
@@ -188,7 +188,7 @@ extension JobService {
 
     /// `job.resume`: paused → running; the worker continues from `checkpoint_data`.
     public func resume(_ id: UUID, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobResume, expectedVersion: expectedVersion) { job, tx in
+        try await store.change(id, by: actor, .jobResume, expectedVersion: expectedVersion) { job, tx in
             let from = job.status
             try job.move(to: .running, via: "job.resume", now: tx.now)
             job.deadlineAt = job.timeoutSeconds.map { tx.now.addingTimeInterval(Double($0)) }

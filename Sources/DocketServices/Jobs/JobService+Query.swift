@@ -5,16 +5,14 @@ import Foundation
 extension JobService {
     /// `job.get`.
     public func get(_ id: UUID, by actor: Principal) async throws -> Job {
-        try await read(id, by: actor, .jobGet)
+        try await store.read(id, by: actor, .jobGet)
     }
 
     /// `job.list`: one page of the tenant's jobs, filtered, in `(created_at, id)` order.
     public func list(_ filter: JobFilter, page: PageRequest, tenant requested: String? = nil, by actor: Principal,
                      operation: ServiceOperation = .jobList) async throws -> Page<Job> {
-        let tenant = try actor.tenant(for: requested)
-        try Authorizer.check(actor, operation, tenant: tenant)
-        return try await database.read { connection in
-            try await JobQueries(connection, logger: logger).list(tenant: tenant, filter: filter, page: page)
+        try await store.inTenant(requested, by: actor, operation, write: false) { tx, tenant in
+            try await tx.jobs.list(tenant: tenant, filter: filter, page: page)
         }
     }
 
@@ -34,7 +32,7 @@ extension JobService {
 
     /// `job.history`: every run of the job, oldest first.
     public func history(_ id: UUID, limit: Int = PageRequest.maxLimit, by actor: Principal) async throws -> [JobRun] {
-        _ = try await read(id, by: actor, .jobHistory)
+        _ = try await store.read(id, by: actor, .jobHistory)
         return try await database.read { connection in
             try await JobRunQueries(connection, logger: logger).history(job: id, limit: limit)
         }
@@ -42,7 +40,7 @@ extension JobService {
 
     /// `job.linked_tasks`: the job's tasks with each link's role.
     public func linkedTasks(_ id: UUID, by actor: Principal) async throws -> [LinkedTask] {
-        _ = try await read(id, by: actor, .jobLinkedTasks)
+        _ = try await store.read(id, by: actor, .jobLinkedTasks)
         return try await database.read { connection in
             try await JobTaskQueries(connection, logger: logger).linked(job: id)
         }

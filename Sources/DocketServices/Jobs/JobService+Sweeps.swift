@@ -6,7 +6,7 @@ extension JobService {
     /// The timeout sweep's end of a running job: past its deadline (`TIMEOUT`, run `timed_out`) or its lease
     /// (`LEASE_EXPIRED`, run `failed`). Re-checked under the row lock, so a heartbeat or completion that came first wins.
     public func expire(_ id: UUID, lease: Bool, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobFail) { job, tx in
+        try await store.change(id, by: actor, .jobFail) { job, tx in
             guard job.status == .running else { return [] }
             let due = lease ? job.leaseExpiresAt : job.deadlineAt
             guard let due, due <= tx.now else { return [] }
@@ -31,7 +31,7 @@ extension JobService {
 
     /// The timeout sweep's end of a graceful cancel nobody finished: cancelled hard once its grace has passed.
     public func cancelPastGrace(_ id: UUID, by actor: Principal) async throws -> Job? {
-        let job = try await read(id, by: actor, .jobCancel)
+        let job = try await store.read(id, by: actor, .jobCancel)
         guard job.status == .running, let grace = job.cancelDeadlineAt, grace <= clock() else { return nil }
         let reason = job.cancelRequested?["reason"].flatMap { if case .string(let text) = $0 { text } else { nil } }
         return try await cancel(id, reason: reason ?? "graceful cancel not finished within its grace", mode: .hard,
@@ -40,7 +40,7 @@ extension JobService {
 
     /// The retry sweep: a failed job whose backoff has passed runs its next attempt.
     public func retryDue(_ id: UUID, by actor: Principal) async throws -> Job? {
-        let job = try await read(id, by: actor, .jobRetry)
+        let job = try await store.read(id, by: actor, .jobRetry)
         guard job.status == .failed, let at = job.retryAt, at <= clock() else { return nil }
         return try await retry(id, expectedVersion: job.version, by: actor, operation: JobStatus.retrySweepOperation)
     }
@@ -48,7 +48,7 @@ extension JobService {
     /// The recurrence sweep: a scheduled job whose time has come starts its occurrence (one run per slot), or — when
     /// the misfire policy skips the late slot — is re-armed for its next slot without running.
     public func fireDue(_ id: UUID, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobStart) { job, tx in
+        try await store.change(id, by: actor, .jobStart) { job, tx in
             guard job.status == .scheduled, let due = job.nextRunAt, due <= tx.now else { return [] }
             let schedule = job.schedule.flatMap { try? Schedule(json: $0) }
             if let schedule, schedule.isRecurring, schedule.dueSlot(scheduled: due, now: tx.now) == nil {

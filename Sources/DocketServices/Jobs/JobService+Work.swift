@@ -65,7 +65,7 @@ extension JobService {
         guard (1...configuration.maxLeaseSeconds).contains(lease) else {
             throw DocketError.validation(field: "lease_seconds", "must be between 1 and \(configuration.maxLeaseSeconds), got \(lease)")
         }
-        let job = try await change(id, by: actor, .jobHeartbeat) { job, tx in
+        let job = try await store.change(id, by: actor, .jobHeartbeat) { job, tx in
             guard job.status == .running else { return [] }
             job.leaseExpiresAt = tx.now.addingTimeInterval(Double(lease))
             if let executionContext { job.executionContext = executionContext }
@@ -77,7 +77,7 @@ extension JobService {
 
     /// `job.checkpoint`: saves resumable state `{step_index, step_name, state, execution_context, saved_at}`.
     public func checkpoint(_ id: UUID, _ checkpoint: Checkpoint, by actor: Principal) async throws -> Job {
-        try await change(id, by: actor, .jobCheckpoint) { job, tx in
+        try await store.change(id, by: actor, .jobCheckpoint) { job, tx in
             guard job.status == .running || job.status == .paused else {
                 throw DocketError(.invalidTransition,
                     "job \(job.idText) is \(job.status.rawValue); only a running or paused job takes checkpoints",
@@ -97,7 +97,7 @@ extension JobService {
         guard !agent.isEmpty, agent.count <= 500 else {
             throw DocketError.validation(field: "agent", "must be 1–500 characters")
         }
-        return try await change(id, by: actor, .jobAssignAgent, expectedVersion: expectedVersion) { job, tx in
+        return try await store.change(id, by: actor, .jobAssignAgent, expectedVersion: expectedVersion) { job, tx in
             let previous = job.assignedAgent
             job.assign(agent: agent, reason: reason, now: tx.now)
             return [.job(.jobAgentAssigned, job, actor: tx.actor.id,
@@ -110,7 +110,7 @@ extension JobService {
         for (field, value) in [("ttft_ns", ttftNs), ("total_duration_ns", totalDurationNs)] where (value ?? 0) < 0 {
             throw DocketError.validation(field: field, "must not be negative")
         }
-        return try await change(id, by: actor, .jobRecordMetrics) { job, tx in
+        return try await store.change(id, by: actor, .jobRecordMetrics) { job, tx in
             if let ttftNs { job.ttftNs = ttftNs }
             if let totalDurationNs { job.totalDurationNs = totalDurationNs }
             return [.job(.jobUpdated, job, actor: tx.actor.id,

@@ -34,19 +34,6 @@ public struct JobService: Sendable {
     }
 
     var store: VersionedStore<JobTransaction> { VersionedStore(database: database, clock: clock) }
-
-    /// Changes one job in a transaction (`VersionedStore.change`).
-    func change(
-        _ id: UUID, by actor: Principal, _ operation: ServiceOperation, expectedVersion: Int64? = nil,
-        _ body: @escaping @Sendable (inout Job, JobTransaction) async throws -> [EventDraft]
-    ) async throws -> Job {
-        try await store.change(id, by: actor, operation, expectedVersion: expectedVersion, body)
-    }
-
-    /// Reads one job the actor may see.
-    func read(_ id: UUID, by actor: Principal, _ operation: ServiceOperation) async throws -> Job {
-        try await store.read(id, by: actor, operation)
-    }
 }
 
 /// The queries of one job transaction, with who acts and when.

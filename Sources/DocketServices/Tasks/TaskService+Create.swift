@@ -5,18 +5,13 @@ import Foundation
 extension TaskService {
     /// `task.create`: a pending task owned by the actor, optionally under a parent and for a job of the same tenant.
     public func create(_ input: TaskCreate, by actor: Principal) async throws -> WorkTask {
-        let tenant = try actor.tenant(for: input.tenantId)
-        try Authorizer.check(actor, .taskCreate, tenant: tenant)
-        let now = clock()
-        var task = WorkTask(id: UUID(), tenantId: tenant, title: input.title, ownerId: actor.id, now: now)
-        input.fields.apply(to: &task)
-        task.parentId = input.parentId
-        task.jobId = input.jobId
-        let created = task, parentId = input.parentId, jobId = input.jobId
-        return try await database.transaction { connection in
-            let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
+        try await store.inTenant(input.tenantId, by: actor, .taskCreate, write: true) { tx, tenant in
+            var created = WorkTask(id: UUID(), tenantId: tenant, title: input.title, ownerId: actor.id, now: tx.now)
+            input.fields.apply(to: &created)
+            created.parentId = input.parentId
+            created.jobId = input.jobId
             var events = [EventDraft.task(.taskCreated, created, actor: actor.id, data: ["title": .string(created.title)])]
-            if let parentId {
+            if let parentId = input.parentId {
                 let missing = DocketError(.taskNotFound, "parent task \(parentId.uuidString.lowercased()) does not exist",
                                           details: ["parent_id": .string(parentId.uuidString.lowercased())])
                 guard let parent = try await tx.tasks.find(parentId, lock: true) else { throw missing }
@@ -26,7 +21,7 @@ extension TaskService {
                 }
                 events.append(.task(.taskSubtaskCreated, parent, actor: actor.id, data: ["subtask_id": .string(created.idText)]))
             }
-            if let jobId, !(try await tx.tasks.jobExists(jobId, tenant: tenant)) {
+            if let jobId = input.jobId, !(try await tx.tasks.jobExists(jobId, tenant: tenant)) {
                 throw DocketError(.jobNotFound, "job \(jobId.uuidString.lowercased()) does not exist in tenant \(tenant)",
                                   details: ["job_id": .string(jobId.uuidString.lowercased())])
             }

@@ -54,7 +54,7 @@ extension TaskService {
 
     /// `task.dependencies`: the task's prerequisites with their types and statuses.
     public func dependencies(_ id: UUID, by actor: Principal) async throws -> [TaskDependencyEdge] {
-        _ = try await read(id, by: actor, .taskDependencies)
+        _ = try await store.read(id, by: actor, .taskDependencies)
         return try await database.read { connection in
             try await TaskDependencyQueries(connection, logger: logger).prerequisites(of: id)
         }

@@ -5,22 +5,20 @@ import Foundation
 extension TaskService {
     /// `task.get`.
     public func get(_ id: UUID, by actor: Principal) async throws -> WorkTask {
-        try await read(id, by: actor, .taskGet)
+        try await store.read(id, by: actor, .taskGet)
     }
 
     /// `task.list`: one page of the tenant's tasks, filtered, highest priority first, then oldest.
     public func list(_ filter: TaskFilter, page: PageRequest, tenant requested: String? = nil, by actor: Principal,
                      operation: ServiceOperation = .taskList) async throws -> Page<WorkTask> {
-        let tenant = try actor.tenant(for: requested)
-        try Authorizer.check(actor, operation, tenant: tenant)
-        return try await database.read { connection in
-            try await TaskQueries(connection, logger: logger).list(tenant: tenant, filter: filter, page: page)
+        try await store.inTenant(requested, by: actor, operation, write: false) { tx, tenant in
+            try await tx.tasks.list(tenant: tenant, filter: filter, page: page)
         }
     }
 
     /// `task.subtasks`: the direct subtasks of a task.
     public func subtasks(_ id: UUID, by actor: Principal) async throws -> [WorkTask] {
-        _ = try await read(id, by: actor, .taskSubtasks)
+        _ = try await store.read(id, by: actor, .taskSubtasks)
         return try await database.read { connection in try await TaskQueries(connection, logger: logger).children(of: id) }
     }
 

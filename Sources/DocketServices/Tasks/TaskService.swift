@@ -34,11 +34,6 @@ public struct TaskService: Sendable {
             }
         }, body)
     }
-
-    /// Reads one task the actor may see.
-    func read(_ id: UUID, by actor: Principal, _ operation: ServiceOperation) async throws -> WorkTask {
-        try await store.read(id, by: actor, operation)
-    }
 }
 
 /// The queries of one task transaction, with who acts and when.
