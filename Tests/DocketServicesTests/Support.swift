@@ -43,7 +43,7 @@ extension JobService {
         var wire = fields.fields
         wire["job_id"] = .string(id.uuidString)
         let input = try JobUpdate(Arguments(wire))
-        return try await update(id, input.fields, expectedVersion: input.job.expectedVersion, by: actor)
+        return try await update(id, input.fields, expectedVersion: input.ref.expectedVersion, by: actor)
     }
 
     func schedule(_ id: UUID, schedule: JSONValue, expectedVersion: Int64? = nil, by actor: Principal) async throws -> Job {

@@ -41,7 +41,7 @@ extension TaskService {
         var wire = fields.fields
         wire["task_id"] = .string(id.uuidString)
         let input = try TaskUpdate(Arguments(wire))
-        return try await update(id, input.fields, expectedVersion: input.task.expectedVersion, by: actor)
+        return try await update(id, input.fields, expectedVersion: input.ref.expectedVersion, by: actor)
     }
 
     func setPriority(_ id: UUID, _ priority: JSONValue, by actor: Principal) async throws -> WorkTask {

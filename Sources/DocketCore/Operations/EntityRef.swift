@@ -43,6 +43,22 @@ public struct VersionedRef<Kind: EntityKind>: OperationArguments, Hashable {
     }
 }
 
+/// An update of an entity's settable fields, guarded by an optional `expected_version`.
+public struct EntityUpdate<Kind: EntityKind, Fields: OperationArguments>: OperationArguments {
+    public var ref: VersionedRef<Kind>
+    public var fields: Fields
+
+    public init(reading reader: inout ArgumentReader) throws(DocketError) {
+        ref = try VersionedRef(reading: &reader)
+        fields = try Fields(reading: &reader)
+    }
+}
+
+/// `job.update`.
+public typealias JobUpdate = EntityUpdate<JobEntity, JobInput>
+/// `task.update`.
+public typealias TaskUpdate = EntityUpdate<TaskEntity, TaskInput>
+
 /// `job_id`: `job.get`, `job.delete`, `job.history`, `task.by_job`, …
 public typealias JobRef = EntityRef<JobEntity>
 /// `job_id`, `expected_version`: `job.start`, `job.retry`, `job.resume`.

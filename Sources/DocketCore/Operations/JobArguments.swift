@@ -19,17 +19,6 @@ public struct JobCreate: OperationArguments {
     }
 }
 
-/// `job.update`: the settable fields.
-public struct JobUpdate: OperationArguments {
-    public var job: JobVersioned
-    public var fields: JobInput
-
-    public init(reading reader: inout ArgumentReader) throws(DocketError) {
-        job = try JobVersioned(reading: &reader)
-        fields = try JobInput(reading: &reader)
-    }
-}
-
 /// `job.schedule`.
 public struct JobScheduling: OperationArguments {
     public var job: JobVersioned

@@ -30,17 +30,6 @@ public struct SubtaskCreate: OperationArguments {
     }
 }
 
-/// `task.update`: the settable fields.
-public struct TaskUpdate: OperationArguments {
-    public var task: TaskVersioned
-    public var fields: TaskInput
-
-    public init(reading reader: inout ArgumentReader) throws(DocketError) {
-        task = try TaskVersioned(reading: &reader)
-        fields = try TaskInput(reading: &reader)
-    }
-}
-
 /// `task.delete`.
 public struct TaskDeletion: OperationArguments {
     public var task: TaskRef

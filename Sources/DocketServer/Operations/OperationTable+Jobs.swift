@@ -7,7 +7,7 @@ extension OperationTable {
         ProtocolOperation(.jobCreate, JobCreate.self) { input, call in try await call.jobs.create(input, by: try call.actor) },
         ProtocolOperation(.jobGet, JobRef.self) { input, call in try await call.jobs.get(input.id, by: try call.actor) },
         ProtocolOperation(.jobUpdate, JobUpdate.self) { input, call in
-            try await call.jobs.update(input.job.id, input.fields, expectedVersion: input.job.expectedVersion, by: try call.actor)
+            try await call.jobs.update(input.ref.id, input.fields, expectedVersion: input.ref.expectedVersion, by: try call.actor)
         },
         ProtocolOperation(.jobDelete, JobRef.self) { input, call in
             try await call.jobs.delete(input.id, by: try call.actor)

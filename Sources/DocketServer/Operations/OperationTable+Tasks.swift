@@ -7,7 +7,7 @@ extension OperationTable {
         ProtocolOperation(.taskCreate, TaskCreate.self) { input, call in try await call.tasks.create(input, by: try call.actor) },
         ProtocolOperation(.taskGet, TaskRef.self) { input, call in try await call.tasks.get(input.id, by: try call.actor) },
         ProtocolOperation(.taskUpdate, TaskUpdate.self) { input, call in
-            try await call.tasks.update(input.task.id, input.fields, expectedVersion: input.task.expectedVersion, by: try call.actor)
+            try await call.tasks.update(input.ref.id, input.fields, expectedVersion: input.ref.expectedVersion, by: try call.actor)
         },
         ProtocolOperation(.taskDelete, TaskDeletion.self) { input, call in
             try await call.tasks.delete(input.task.id, cascade: input.cascade, by: try call.actor)

@@ -15,6 +15,10 @@ protocol VersionedEntity: Sendable, Equatable {
     var owner: String? { get }
     /// `job` or `task`, for messages and details.
     static var kind: String { get }
+    static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Self?
+    func save(in tx: ServiceTransaction) async throws
+    /// Events of what the change causes (SPEC 2.6), written after the change's own.
+    static func followUps(after before: Self, now entity: Self, in tx: ServiceTransaction) async throws -> [EventDraft]
 }
 
 extension VersionedEntity {
@@ -26,45 +30,26 @@ extension VersionedEntity {
     }
 }
 
-/// The queries of one transaction on an entity's table, with who acts and when.
-protocol EntityTransaction: Sendable {
-    associatedtype Entity: VersionedEntity
-    init(connection: PostgresConnection, logger: Logger, actor: Principal, now: Date)
-    var actor: Principal { get }
-    var now: Date { get }
-    var events: EventQueries { get }
-    func find(_ id: UUID, lock: Bool) async throws -> Entity?
-    func save(_ entity: Entity) async throws
-    /// Events of what the change causes (SPEC 2.6), written after the change's own.
-    func followUps(after before: Entity, now entity: Entity) async throws -> [EventDraft]
-}
-
-extension EntityTransaction {
-    func followUps(after before: Entity, now entity: Entity) async throws -> [EventDraft] { [] }
-}
-
 /// The read and change discipline jobs and tasks share, written once.
 ///
 /// A change checks the scope before anything is read (so a caller without it learns nothing), locks the row, treats
 /// another tenant's entity as missing, checks tenant and ownership, refuses a stale `expected_version`, applies the
 /// body, and — only when something changed or an event was drafted — bumps `version`, writes the row and its events
 /// in the same transaction.
-struct VersionedStore<Transaction: EntityTransaction>: Sendable {
-    typealias Entity = Transaction.Entity
-
+struct VersionedStore<Entity: VersionedEntity>: Sendable {
     let database: Database
     let clock: @Sendable () -> Date
 
     /// Changes one entity in a transaction; `prepare` runs first in it (a task's graph lock is taken before its row's).
     func change(
         _ id: UUID, by actor: Principal, _ operation: ServiceOperation, expectedVersion: Int64? = nil,
-        prepare: (@Sendable (Transaction) async throws -> Void)? = nil,
-        _ body: @escaping @Sendable (inout Entity, Transaction) async throws -> [EventDraft]
+        prepare: (@Sendable (ServiceTransaction) async throws -> Void)? = nil,
+        _ body: @escaping @Sendable (inout Entity, ServiceTransaction) async throws -> [EventDraft]
     ) async throws -> Entity {
         if !operation.isOwnerOperation { try Authorizer.check(actor, operation) }
         let now = clock(), logger = database.logger
         return try await database.transaction { connection in
-            let tx = Transaction(connection: connection, logger: logger, actor: actor, now: now)
+            let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now)
             try await prepare?(tx)
             var entity = try await Self.locked(id, by: actor, operation, tx)
             if let expectedVersion, expectedVersion != entity.version {
@@ -78,16 +63,16 @@ struct VersionedStore<Transaction: EntityTransaction>: Sendable {
             guard entity != before || !events.isEmpty else { return entity }
             entity.version = before.version + 1
             entity.updatedAt = now
-            try await tx.save(entity)
-            events += try await tx.followUps(after: before, now: entity)
+            try await entity.save(in: tx)
+            events += try await Entity.followUps(after: before, now: entity, in: tx)
             try await tx.events.append(events)
             return entity
         }
     }
 
     /// The entity, locked in `tx`, if the actor may do `operation` to it; another tenant's is a missing one.
-    static func locked(_ id: UUID, by actor: Principal, _ operation: ServiceOperation, _ tx: Transaction) async throws -> Entity {
-        guard let entity = try await tx.find(id, lock: true), actor.reaches(tenant: entity.tenantId) else { throw Entity.notFound(id) }
+    static func locked(_ id: UUID, by actor: Principal, _ operation: ServiceOperation, _ tx: ServiceTransaction) async throws -> Entity {
+        guard let entity = try await Entity.find(id, lock: true, in: tx), actor.reaches(tenant: entity.tenantId) else { throw Entity.notFound(id) }
         try Authorizer.check(actor, operation, tenant: entity.tenantId, owner: entity.owner)
         return entity
     }
@@ -96,13 +81,13 @@ struct VersionedStore<Transaction: EntityTransaction>: Sendable {
     /// (`write`) or on a plain connection.
     func inTenant<T: Sendable>(
         _ requested: String?, by actor: Principal, _ operation: ServiceOperation, write: Bool,
-        _ body: @escaping @Sendable (Transaction, String) async throws -> T
+        _ body: @escaping @Sendable (ServiceTransaction, String) async throws -> T
     ) async throws -> T {
         let tenant = try actor.tenant(for: requested)
         try Authorizer.check(actor, operation, tenant: tenant)
         let now = clock(), logger = database.logger
         let work: @Sendable (PostgresConnection) async throws -> T = { connection in
-            try await body(Transaction(connection: connection, logger: logger, actor: actor, now: now), tenant)
+            try await body(ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now), tenant)
         }
         return write ? try await database.transaction(work) : try await database.read(work)
     }
@@ -112,7 +97,7 @@ struct VersionedStore<Transaction: EntityTransaction>: Sendable {
         try Authorizer.check(actor, operation)
         let logger = database.logger, now = clock()
         let entity = try await database.read { connection in
-            try await Transaction(connection: connection, logger: logger, actor: actor, now: now).find(id, lock: false)
+            try await Entity.find(id, lock: false, in: ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now))
         }
         guard let entity, actor.reaches(tenant: entity.tenantId) else { throw Entity.notFound(id) }
         try Authorizer.check(actor, operation, tenant: entity.tenantId)
@@ -123,9 +108,36 @@ struct VersionedStore<Transaction: EntityTransaction>: Sendable {
 extension Job: VersionedEntity {
     var owner: String? { nil }
     static var kind: String { "job" }
+    static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Job? { try await tx.jobs.find(id, lock: lock) }
+    func save(in tx: ServiceTransaction) async throws { try await tx.jobs.update(self) }
+    static func followUps(after before: Job, now job: Job, in tx: ServiceTransaction) async throws -> [EventDraft] { [] }
 }
 
 extension WorkTask: VersionedEntity {
     var owner: String? { ownerId }
     static var kind: String { "task" }
+    static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> WorkTask? { try await tx.tasks.find(id, lock: lock) }
+    func save(in tx: ServiceTransaction) async throws { try await tx.tasks.update(self) }
+    static func followUps(after before: WorkTask, now task: WorkTask, in tx: ServiceTransaction) async throws -> [EventDraft] {
+        try await tx.taskFollowUps(after: before, now: task)
+    }
 }
+
+/// The queries of one service transaction, with who acts and when.
+struct ServiceTransaction: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    let actor: Principal
+    let now: Date
+
+    var jobs: JobQueries { JobQueries(connection, logger: logger) }
+    var runs: JobRunQueries { JobRunQueries(connection, logger: logger) }
+    var budgets: BudgetQueries { BudgetQueries(connection, logger: logger) }
+    var links: JobTaskQueries { JobTaskQueries(connection, logger: logger) }
+    var tasks: TaskQueries { TaskQueries(connection, logger: logger) }
+    var dependencies: TaskDependencyQueries { TaskDependencyQueries(connection, logger: logger) }
+    var events: EventQueries { EventQueries(connection, logger: logger) }
+}
+
+typealias JobTransaction = ServiceTransaction
+typealias TaskTransaction = ServiceTransaction

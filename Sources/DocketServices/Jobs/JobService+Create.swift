@@ -53,7 +53,7 @@ extension JobService {
         let now = clock()
         try await database.transaction { connection in
             let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            let job = try await VersionedStore.locked(id, by: actor, .jobDelete, tx)
+            let job = try await VersionedStore<Job>.locked(id, by: actor, .jobDelete, tx)
             guard job.status != .running, job.status != .paused else {
                 throw DocketError(.invalidTransition,
                     "job \(job.idText) is \(job.status.rawValue); cancel it before deleting it",

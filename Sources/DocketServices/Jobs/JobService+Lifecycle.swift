@@ -139,8 +139,7 @@ extension JobService {
             var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id,
                                                   data: ["reason": reason.wireString, "mode": .string(mode.rawValue)])
             // SPEC 2.6: the job's open tasks are cancelled in this same transaction.
-            let tasks = TaskTransaction(connection: tx.connection, logger: tx.logger, actor: tx.actor, now: tx.now)
-            events += try await TaskReactions.jobCancelled(job, mode: mode, connection: tasks)
+            events += try await TaskReactions.jobCancelled(job, mode: mode, connection: tx)
             return events
         }
     }

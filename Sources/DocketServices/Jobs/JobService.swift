@@ -33,22 +33,5 @@ public struct JobService: Sendable {
         self.clock = clock
     }
 
-    var store: VersionedStore<JobTransaction> { VersionedStore(database: database, clock: clock) }
-}
-
-/// The queries of one job transaction, with who acts and when.
-struct JobTransaction: EntityTransaction {
-    let connection: PostgresConnection
-    let logger: Logger
-    let actor: Principal
-    let now: Date
-
-    var jobs: JobQueries { JobQueries(connection, logger: logger) }
-    var runs: JobRunQueries { JobRunQueries(connection, logger: logger) }
-    var events: EventQueries { EventQueries(connection, logger: logger) }
-    var budgets: BudgetQueries { BudgetQueries(connection, logger: logger) }
-    var links: JobTaskQueries { JobTaskQueries(connection, logger: logger) }
-
-    func find(_ id: UUID, lock: Bool) async throws -> Job? { try await jobs.find(id, lock: lock) }
-    func save(_ job: Job) async throws { try await jobs.update(job) }
+    var store: VersionedStore<Job> { VersionedStore(database: database, clock: clock) }
 }

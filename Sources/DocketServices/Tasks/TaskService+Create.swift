@@ -63,7 +63,7 @@ extension TaskService {
         let now = clock()
         try await database.transaction { connection in
             let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
-            let task = try await VersionedStore.locked(id, by: actor, .taskDelete, tx)
+            let task = try await VersionedStore<WorkTask>.locked(id, by: actor, .taskDelete, tx)
             let children = try await tx.tasks.children(of: id)
             if !children.isEmpty, !cascade {
                 throw DocketError(.subtaskError, "task \(task.idText) has \(children.count) subtask(s); delete with cascade",

@@ -16,7 +16,7 @@ public struct TaskService: Sendable {
         self.clock = clock
     }
 
-    var store: VersionedStore<TaskTransaction> { VersionedStore(database: database, clock: clock) }
+    var store: VersionedStore<WorkTask> { VersionedStore(database: database, clock: clock) }
 
     /// Changes one task in a transaction (`VersionedStore.change`).
     ///
@@ -36,25 +36,10 @@ public struct TaskService: Sendable {
     }
 }
 
-/// The queries of one task transaction, with who acts and when.
-struct TaskTransaction: EntityTransaction {
-    let connection: PostgresConnection
-    let logger: Logger
-    let actor: Principal
-    let now: Date
-
-    var tasks: TaskQueries { TaskQueries(connection, logger: logger) }
-    var dependencies: TaskDependencyQueries { TaskDependencyQueries(connection, logger: logger) }
-    var events: EventQueries { EventQueries(connection, logger: logger) }
-    var jobs: JobQueries { JobQueries(connection, logger: logger) }
-    var links: JobTaskQueries { JobTaskQueries(connection, logger: logger) }
-
-    func find(_ id: UUID, lock: Bool) async throws -> WorkTask? { try await tasks.find(id, lock: lock) }
-    func save(_ task: WorkTask) async throws { try await tasks.update(task) }
-
+extension ServiceTransaction {
     /// The reactions a status change causes, applied in the same transaction (SPEC 2.6): dependents are re-evaluated
     /// when a task starts or completes, and jobs learn when their last primary/step task completed.
-    func followUps(after before: WorkTask, now task: WorkTask) async throws -> [EventDraft] {
+    func taskFollowUps(after before: WorkTask, now task: WorkTask) async throws -> [EventDraft] {
         guard before.status != task.status else { return [] }
         var events: [EventDraft] = []
         if task.status == .inProgress || task.status == .completed {
