@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure domain: state machines, permissions, schedules, money, errors. No I/O, no NIO.
@@ -115,6 +116,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The daemon: every part of docketd wired into one service group, startable in-process (the executable and
+        // tests both run it).
+        .target(
+            name: "DocketDaemon",
+            dependencies: [
+                "DocketCore",
+                "DocketPostgres",
+                "DocketServices",
+                "DocketServer",
+                "DocketCluster",
+                "DocketBus",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -131,19 +152,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // The server executable.
+        // The server executable: reads its settings and runs the daemon.
         .executableTarget(
             name: "docketd",
             dependencies: [
                 "DocketCore",
-                "DocketPostgres",
-                "DocketServer",
-                "DocketCluster",
-                "DocketBus",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DocketDaemon",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict
         ),
@@ -197,6 +212,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DocketCoreTests", dependencies: ["DocketCore"], swiftSettings: strict),
+        .testTarget(name: "DocketClusterTests", dependencies: ["DocketCore", "DocketCluster"], swiftSettings: strict),
         .testTarget(
             name: "DocketFaultTests",
             dependencies: [
@@ -243,6 +259,7 @@ let package = Package(
                 "DocketServices",
                 "DocketClient",
                 "DocketBus",
+                "DocketDaemon",
                 "DocketTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

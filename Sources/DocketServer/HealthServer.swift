@@ -14,32 +14,44 @@ import Synchronization
 /// it opened.
 public final class HealthServer: Service, Sendable {
     public typealias ReadinessCheck = @Sendable () async -> (ready: Bool, detail: String)
-    /// More Prometheus lines to serve on /metrics (gauges owned by other parts).
-    public typealias ExtraMetrics = @Sendable () -> [String]
+    /// Brings the sampled gauges of /metrics up to date (those owned by other parts), just before a scrape.
+    public typealias MetricsSampler = @Sendable () -> Void
 
     let host: String
     let port: Int
     let metrics: ServerMetrics
     let readiness: ReadinessCheck
-    let extra: ExtraMetrics
+    let sample: MetricsSampler
     let logger: Logger
     let maxConnections: Int
     let requestTimeout: TimeAmount = .seconds(10)
-    private let bound = Mutex<SocketAddress?>(nil)
+    private let bound = Mutex<(address: SocketAddress?, waiters: [CheckedContinuation<SocketAddress?, Never>])>((nil, []))
     private let open = Mutex(0)
 
     public init(host: String, port: Int, metrics: ServerMetrics, logger: Logger, maxConnections: Int = 64,
-                extra: @escaping ExtraMetrics = { [] }, readiness: @escaping ReadinessCheck) {
+                sample: @escaping MetricsSampler = {}, readiness: @escaping ReadinessCheck) {
         self.maxConnections = maxConnections
         self.host = host
         self.port = port
         self.metrics = metrics
         self.logger = logger
-        self.extra = extra
+        self.sample = sample
         self.readiness = readiness
     }
 
-    public var boundAddress: SocketAddress? { bound.withLock { $0 } }
+    public var boundAddress: SocketAddress? { bound.withLock { $0.address } }
+
+    /// The address once the server has bound it.
+    public func waitUntilBound() async throws -> SocketAddress? {
+        await withCheckedContinuation { continuation in
+            let ready = bound.withLock { state -> SocketAddress?? in
+                if let address = state.address { return .some(address) }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
 
     public func run() async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -53,7 +65,13 @@ public final class HealthServer: Service, Sendable {
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }
             }
-        bound.withLock { $0 = server.channel.localAddress }
+        let address = server.channel.localAddress
+        let waiters = bound.withLock { state -> [CheckedContinuation<SocketAddress?, Never>] in
+            state.address = address
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: address) }
         logger.info("serving health and metrics", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { inbound in
@@ -126,7 +144,7 @@ public final class HealthServer: Service, Sendable {
             let (ready, detail) = await readiness()
             return (ready ? .ok : .serviceUnavailable, detail + "\n")
         case "/metrics":
-            return (.ok, metrics.render(extra: extra()))
+            return (.ok, metrics.render(sampling: sample))
         default:
             return (.notFound, "not found: try /healthz, /readyz or /metrics\n")
         }

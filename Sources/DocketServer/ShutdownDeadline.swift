@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Bounds how long a graceful shutdown may take: once SIGTERM (or SIGINT) starts one, a process still alive `limit`
-/// later exits at once with status 1, whatever part of it is stuck.
+/// Bounds how long the end of the process may take: once SIGTERM (or SIGINT) starts a graceful shutdown, or a failing
+/// service cancels the group, a process still alive `limit` later exits at once with status 1, whatever part of it is
+/// stuck.
 ///
 /// The service group cancels services that outlive the shutdown grace; this is the floor under that, for work that
-/// ignores cancellation.
+/// ignores cancellation. Only the executable runs it: a test that starts the daemon in-process leaves it out.
 public struct ShutdownDeadline: Service {
     /// Added to the shutdown grace (docs/configuration.md): how long cancelled services get before the hard exit.
     public static let hardLimit: Duration = .seconds(5)
@@ -20,8 +21,9 @@ public struct ShutdownDeadline: Service {
     }
 
     public func run() async throws {
-        // Returns when a graceful shutdown begins; throws when the group is cancelled instead (nothing to bound then).
-        try await gracefulShutdown()
+        // Returns when a graceful shutdown begins and throws when the group is cancelled instead: either way the
+        // process is ending, and a child that ignores cancellation must not keep it alive.
+        try? await gracefulShutdown()
         let seconds = limit.inSeconds
         let logger = self.logger
         Thread.detachNewThread {

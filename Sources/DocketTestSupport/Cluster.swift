@@ -35,6 +35,8 @@ public enum Cluster {
         for server in servers {
             if (try? await server.process.wait(timeout: .seconds(25))) == nil {
                 stuck += 1
+                print("instance \(server.process.pid) did not exit on SIGTERM; its last output:\n"
+                      + server.process.output.suffix(40).joined(separator: "\n"))
                 await server.kill()
             }
         }

@@ -21,41 +21,20 @@ public struct Database: Sendable {
     /// Told after every committed transaction that appended events: the bus wakes its readers (SPEC 4.4).
     public let eventCommits = CommitSignal()
 
-    /// A check run first in every transaction of the task a `SweepBinding` is bound to: the leader's sweeps bind one
-    /// that verifies their term, so their writes commit only while the term is theirs.
-    public typealias Fence = @Sendable (PostgresConnection) async throws -> Void
-
-    /// What a leader's sweep binds for its pass (`Database.$sweep.withValue`): the fence and the epoch to stamp on the
-    /// runs and events it writes. A class, so the task-local holds one reference: binding an optional closure value
-    /// crashed optimized builds in `swift_task_localValuePush`.
-    public final class SweepBinding: Sendable {
-        public let fence: Fence
-        public let epoch: Int64
-
-        public init(fence: @escaping Fence, epoch: Int64) {
-            self.fence = fence
-            self.epoch = epoch
-        }
-    }
-
-    @TaskLocal public static var sweep: SweepBinding?
     /// Set by `EventQueries.append` inside a `transaction`, so its commit is announced on `eventCommits`.
     @TaskLocal public static var eventMark: EventMark?
-
-    /// The fence of the bound sweep, if any.
-    public static var fence: Fence? { sweep?.fence }
-    /// The leader epoch to stamp on the runs and events written by the bound sweep (nil for API writes).
-    public static var leaderEpoch: Int64? { sweep?.epoch }
 
     public init(pool: DatabasePool, logger: Logger) {
         self.pool = pool
         self.logger = logger
     }
 
-    /// Runs `body` in one transaction on a pooled connection.
+    /// Runs `body` in one transaction on a pooled connection; with a leader's `term`, its fence runs first.
     @discardableResult
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let fence = Database.fence
+    public func transaction<T: Sendable>(
+        fencedBy term: LeaderTerm? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let fence = term?.fence
         let mark = EventMark()
         let logger = self.logger, maxAttempts = self.maxAttempts
         let result = try await call { connection in

@@ -165,7 +165,7 @@ public final class DatabasePool: Service, Sendable {
             let started = clock.now
             if await probe() {
                 health.probeSucceeded()
-                if health.isFailing { reset() }
+                if health.poolIsStuck(quiet: configuration.resetSpacing) { reset() }
             } else {
                 health.probeFailed()
             }
@@ -209,6 +209,8 @@ public final class DatabaseHealth: Sendable {
     private struct State {
         /// Since when calls have failed to get a connection (nil: the last one got one).
         var failingSince: ContinuousClock.Instant?
+        /// When a call last got a connection.
+        var lastConnected: ContinuousClock.Instant?
         var lastProbe: (at: ContinuousClock.Instant, ok: Bool)?
         var waiter: CheckedContinuation<Bool, Never>?
         var stopped = false
@@ -220,7 +222,10 @@ public final class DatabaseHealth: Sendable {
 
     /// A call got a connection.
     public func connected() {
-        state.withLock { $0.failingSince = nil }
+        state.withLock { state in
+            state.failingSince = nil
+            state.lastConnected = .now
+        }
     }
 
     /// A call could not get a connection (refused, timed out, the pool's circuit breaker open).
@@ -235,10 +240,21 @@ public final class DatabaseHealth: Sendable {
 
     public var isFailing: Bool { state.withLock { $0.failingSince != nil } }
 
+    /// Whether the pool itself is stuck: calls fail to get connections and none has got one for `quiet` — not a busy
+    /// moment in which one wait ran out while others are served.
+    public func poolIsStuck(quiet: Duration) -> Bool {
+        state.withLock { state in
+            guard state.failingSince != nil else { return false }
+            guard let last = state.lastConnected else { return true }
+            return ContinuousClock.now - last > quiet
+        }
+    }
+
     /// True when calls are failing to get connections and the latest probe (within `freshness`) failed too.
     public func isUnreachable(freshness: Duration = .seconds(1)) -> Bool {
         state.withLock { state in
             guard state.failingSince != nil, let probe = state.lastProbe else { return false }
+            if let last = state.lastConnected, ContinuousClock.now - last < freshness { return false }
             return !probe.ok && ContinuousClock.now - probe.at < freshness
         }
     }

@@ -10,10 +10,13 @@ public struct EventQueries: Sendable {
 
     let connection: PostgresConnection
     let logger: Logger
+    /// The leader epoch stamped on the events appended (nil for what API requests write).
+    let epoch: Int64?
 
-    public init(_ connection: PostgresConnection, logger: Logger) {
+    public init(_ connection: PostgresConnection, logger: Logger, epoch: Int64? = nil) {
         self.connection = connection
         self.logger = logger
+        self.epoch = epoch
     }
 
     /// Appends events in the caller's transaction, in order (they get increasing `seq`). The table's statement trigger
@@ -21,7 +24,6 @@ public struct EventQueries: Sendable {
     public func append(_ events: [EventDraft]) async throws {
         guard !events.isEmpty else { return }
         Database.eventMark?.set()
-        let epoch = Database.leaderEpoch
         for event in events {
             try await connection.query("""
                 INSERT INTO docket.events (id, topic, tenant_id, entity_type, entity_id, actor_id, data, leader_epoch)

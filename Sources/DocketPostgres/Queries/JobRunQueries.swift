@@ -7,10 +7,13 @@ import PostgresNIO
 public struct JobRunQueries: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// The leader epoch stamped on the runs opened (nil for what API requests open).
+    let epoch: Int64?
 
-    public init(_ connection: PostgresConnection, logger: Logger) {
+    public init(_ connection: PostgresConnection, logger: Logger, epoch: Int64? = nil) {
         self.connection = connection
         self.logger = logger
+        self.epoch = epoch
     }
 
     /// Opens a run; returns false when the `(job, slot, attempt)` already has one (the slot fired before).
@@ -21,7 +24,7 @@ public struct JobRunQueries: Sendable {
                 instance_id, claimed_by, leader_epoch)
             VALUES (\(run.id), \(run.jobId), \(run.tenantId), \(Int32(run.runNumber)), \(Int32(run.attempt)),
                 \(run.scheduledFor), \(run.startedAt), 'running', \(run.instanceId), \(run.claimedBy),
-                \(run.leaderEpoch ?? Database.leaderEpoch))
+                \(run.leaderEpoch ?? epoch))
             ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING
             RETURNING id
             """, logger: logger).collect()

@@ -74,3 +74,15 @@ public struct SweepQueries: Sendable {
         return rows.count
     }
 }
+
+extension SweepQueries {
+    /// `due(_:now:limit:)` on a pooled connection.
+    public static func due(_ kind: Due, now: Date, limit: Int, in database: Database) async throws -> [UUID] {
+        try await database.read { try await SweepQueries($0, logger: database.logger).due(kind, now: now, limit: limit) }
+    }
+
+    /// `nextScheduled()` on a pooled connection.
+    public static func nextScheduled(in database: Database) async throws -> Date? {
+        try await database.read { try await SweepQueries($0, logger: database.logger).nextScheduled() }
+    }
+}

@@ -39,6 +39,8 @@ extension VersionedEntity {
 struct VersionedStore<Entity: VersionedEntity>: Sendable {
     let database: Database
     let clock: @Sendable () -> Date
+    /// The leader's term when the store works for a sweep: every transaction is fenced by it.
+    let term: LeaderTerm?
 
     /// Changes one entity in a transaction; `prepare` runs first in it (a task's graph lock is taken before its row's).
     func change(
@@ -48,8 +50,9 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
     ) async throws -> Entity {
         if !operation.isOwnerOperation { try Authorizer.check(actor, operation) }
         let now = clock(), logger = database.logger
-        return try await database.transaction { connection in
-            let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now)
+        let term = self.term
+        return try await database.transaction(fencedBy: term) { connection in
+            let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: term)
             try await prepare?(tx)
             var entity = try await Self.locked(id, by: actor, operation, tx)
             if let expectedVersion, expectedVersion != entity.version {
@@ -77,6 +80,14 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
         return entity
     }
 
+    /// Runs `body` in one transaction (fenced by the store's term, if any).
+    func transaction<T: Sendable>(by actor: Principal, _ body: @escaping @Sendable (ServiceTransaction) async throws -> T) async throws -> T {
+        let now = clock(), logger = database.logger, term = self.term
+        return try await database.transaction(fencedBy: term) { connection in
+            try await body(ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: term))
+        }
+    }
+
     /// Runs `body` for a tenant the actor names (or its own), once `operation` is allowed there: in a transaction
     /// (`write`) or on a plain connection.
     func inTenant<T: Sendable>(
@@ -85,11 +96,11 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
     ) async throws -> T {
         let tenant = try actor.tenant(for: requested)
         try Authorizer.check(actor, operation, tenant: tenant)
-        let now = clock(), logger = database.logger
+        let now = clock(), logger = database.logger, term = self.term
         let work: @Sendable (PostgresConnection) async throws -> T = { connection in
-            try await body(ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now), tenant)
+            try await body(ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: term), tenant)
         }
-        return write ? try await database.transaction(work) : try await database.read(work)
+        return write ? try await database.transaction(fencedBy: term, work) : try await database.read(work)
     }
 
     /// Reads one entity the actor may see.
@@ -97,7 +108,7 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
         try Authorizer.check(actor, operation)
         let logger = database.logger, now = clock()
         let entity = try await database.read { connection in
-            try await Entity.find(id, lock: false, in: ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now))
+            try await Entity.find(id, lock: false, in: ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: nil))
         }
         guard let entity, actor.reaches(tenant: entity.tenantId) else { throw Entity.notFound(id) }
         try Authorizer.check(actor, operation, tenant: entity.tenantId)
@@ -129,14 +140,16 @@ struct ServiceTransaction: Sendable {
     let logger: Logger
     let actor: Principal
     let now: Date
+    /// The leader's term for a sweep's writes: stamped on its runs and events.
+    let term: LeaderTerm?
 
     var jobs: JobQueries { JobQueries(connection, logger: logger) }
-    var runs: JobRunQueries { JobRunQueries(connection, logger: logger) }
+    var runs: JobRunQueries { JobRunQueries(connection, logger: logger, epoch: term?.epoch) }
     var budgets: BudgetQueries { BudgetQueries(connection, logger: logger) }
     var links: JobTaskQueries { JobTaskQueries(connection, logger: logger) }
     var tasks: TaskQueries { TaskQueries(connection, logger: logger) }
     var dependencies: TaskDependencyQueries { TaskDependencyQueries(connection, logger: logger) }
-    var events: EventQueries { EventQueries(connection, logger: logger) }
+    var events: EventQueries { EventQueries(connection, logger: logger, epoch: term?.epoch) }
 }
 
 typealias JobTransaction = ServiceTransaction

@@ -50,9 +50,7 @@ extension JobService {
     /// `job.delete`: refused while the job runs or is paused; its tasks keep living, unlinked.
     public func delete(_ id: UUID, by actor: Principal) async throws {
         try Authorizer.check(actor, .jobDelete)
-        let now = clock()
-        try await database.transaction { connection in
-            let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
+        try await store.transaction(by: actor) { tx in
             let job = try await VersionedStore<Job>.locked(id, by: actor, .jobDelete, tx)
             guard job.status != .running, job.status != .paused else {
                 throw DocketError(.invalidTransition,

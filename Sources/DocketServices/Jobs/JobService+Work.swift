@@ -23,12 +23,10 @@ extension JobService {
         // A system actor may claim across tenants unless it names one.
         let tenant: String? = actor.isSystem ? requested : try actor.tenant(for: requested)
         let worker = agent ?? actor.id
-        let now = clock()
-        return try await database.transaction { connection in
-            let tx = JobTransaction(connection: connection, logger: logger, actor: actor, now: now)
+        return try await store.transaction(by: actor) { tx in
             var claimed: [Job] = []
             var budgetRefusal: DocketError?
-            for var job in try await tx.jobs.lockDue(tenant: tenant, now: now, limit: limit) {
+            for var job in try await tx.jobs.lockDue(tenant: tenant, now: tx.now, limit: limit) {
                 let before = job
                 var events: [EventDraft] = []
                 if job.status == .scheduled {
@@ -42,9 +40,9 @@ extension JobService {
                     try await tx.runs.setClaimedBy(job: job.id, worker: worker)
                 }
                 job.claimedBy = worker
-                job.leaseExpiresAt = now.addingTimeInterval(Double(lease))
+                job.leaseExpiresAt = tx.now.addingTimeInterval(Double(lease))
                 job.version = before.version + 1
-                job.updatedAt = now
+                job.updatedAt = tx.now
                 try await tx.jobs.update(job)
                 try await tx.events.append(events)
                 claimed.append(job)

@@ -25,6 +25,8 @@ public struct JobService: Sendable {
     let database: Database
     let configuration: Configuration
     let clock: @Sendable () -> Date
+    /// Set on the copy a leader's sweep uses (`during(_:)`): every transaction is fenced by the term.
+    private(set) var term: LeaderTerm?
     var logger: Logger { database.logger }
 
     public init(database: Database, configuration: Configuration = .init(), clock: @escaping @Sendable () -> Date = { Date().storedPrecision }) {
@@ -33,5 +35,13 @@ public struct JobService: Sendable {
         self.clock = clock
     }
 
-    var store: VersionedStore<Job> { VersionedStore(database: database, clock: clock) }
+    /// This service working for a leader's sweep: its transactions are fenced by `term`, its runs and events carry
+    /// the term's epoch.
+    public func during(_ term: LeaderTerm) -> JobService {
+        var fenced = self
+        fenced.term = term
+        return fenced
+    }
+
+    var store: VersionedStore<Job> { VersionedStore(database: database, clock: clock, term: term) }
 }

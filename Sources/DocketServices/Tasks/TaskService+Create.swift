@@ -60,9 +60,7 @@ extension TaskService {
     /// `task.delete`: refused while subtasks exist unless `cascade`, which deletes them too.
     public func delete(_ id: UUID, cascade: Bool = false, by actor: Principal) async throws {
         try Authorizer.check(actor, .taskDelete)
-        let now = clock()
-        try await database.transaction { connection in
-            let tx = TaskTransaction(connection: connection, logger: logger, actor: actor, now: now)
+        try await store.transaction(by: actor) { tx in
             let task = try await VersionedStore<WorkTask>.locked(id, by: actor, .taskDelete, tx)
             let children = try await tx.tasks.children(of: id)
             if !children.isEmpty, !cascade {

@@ -9,6 +9,8 @@ import PostgresNIO
 public struct TaskService: Sendable {
     let database: Database
     let clock: @Sendable () -> Date
+    /// Set on the copy a leader's sweep uses (`during(_:)`): every transaction is fenced by the term.
+    private(set) var term: LeaderTerm?
     var logger: Logger { database.logger }
 
     public init(database: Database, clock: @escaping @Sendable () -> Date = { Date().storedPrecision }) {
@@ -16,7 +18,14 @@ public struct TaskService: Sendable {
         self.clock = clock
     }
 
-    var store: VersionedStore<WorkTask> { VersionedStore(database: database, clock: clock) }
+    /// This service working for a leader's sweep: its transactions are fenced by `term`.
+    public func during(_ term: LeaderTerm) -> TaskService {
+        var fenced = self
+        fenced.term = term
+        return fenced
+    }
+
+    var store: VersionedStore<WorkTask> { VersionedStore(database: database, clock: clock, term: term) }
 
     /// Changes one task in a transaction (`VersionedStore.change`).
     ///

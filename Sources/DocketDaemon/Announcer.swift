@@ -28,8 +28,8 @@ struct Announcer: Service {
                   \(token)
                 """)
         }
-        while health.boundAddress == nil { try await Task.sleep(for: .milliseconds(20)) }
-        say("docketd listening on \(Self.text(address)) (http \(Self.text(health.boundAddress)), database \(endpoint))")
+        let http = try await health.waitUntilBound()
+        say("docketd listening on \(Self.text(address)) (http \(Self.text(http)), database \(endpoint))")
         try? await gracefulShutdown()
     }
 

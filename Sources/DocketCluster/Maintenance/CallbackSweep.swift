@@ -17,7 +17,7 @@ import Synchronization
 /// dies mid-request leaves a leased attempt that the next leader takes once the lease passes, so nothing is lost;
 /// a delivery is recorded delivered once, and the window in which a receiver's 2xx can be lost (between its answer
 /// and our commit) is covered by the `Docket-Delivery-Id` header, the same for every attempt of one terminal state.
-public struct CallbackSweep: Sweep {
+public struct CallbackSweep: MaintenanceSweep {
     public struct Configuration: Sendable {
         /// Attempts in all before `job.callback_failed`.
         public var attempts = 5
@@ -52,18 +52,23 @@ public struct CallbackSweep: Sweep {
     let configuration: Configuration
     public let health: NotificationHealth
 
-    public init(database: Database, transport: any CallbackTransport, health: NotificationHealth, configuration: Configuration = .init()) {
+    let now: @Sendable () -> Date
+
+    public init(database: Database, transport: any CallbackTransport, health: NotificationHealth, configuration: Configuration = .init(),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
         self.database = database
         self.transport = transport
         self.health = health
         self.configuration = configuration
     }
 
-    public func runOnce(batch: Int, actor: Principal) async throws -> Int {
+    public func runOnce(_ pass: SweepPass) async throws -> SweepResult {
         let leaseSeconds = configuration.timeout.inSeconds + 5
-        let taken: [(CallbackQueries.Due, CallbackDelivery)] = try await database.transaction { connection in
+        let batch = pass.batch, clock = self.now
+        let taken: [(CallbackQueries.Due, CallbackDelivery)] = try await database.transaction(fencedBy: pass.term) { connection in
             let queries = CallbackQueries(connection, logger: database.logger)
-            let now = Date()
+            let now = clock()
             var taken: [(CallbackQueries.Due, CallbackDelivery)] = []
             for due in try await queries.due(now: now, limit: min(batch, configuration.concurrency)) {
                 guard var delivery = due.delivery, delivery.state == .pending || delivery.state == .delivering else {
@@ -76,18 +81,18 @@ public struct CallbackSweep: Sweep {
             }
             return taken
         }
-        guard !taken.isEmpty else { return 0 }
+        guard !taken.isEmpty else { return .nothing }
         let outcomes = await withTaskGroup(of: (CallbackQueries.Due, CallbackDelivery, CallbackOutcome).self) { group in
             for (due, delivery) in taken {
                 group.addTask { (due, delivery, await self.attempt(due, delivery)) }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
-        try await database.transaction { connection in
+        try await database.transaction(fencedBy: pass.term) { connection in
             var random = SystemRandomNumberGenerator()
             let queries = CallbackQueries(connection, logger: database.logger)
-            let events = EventQueries(connection, logger: database.logger)
-            let now = Date()
+            let events = EventQueries(connection, logger: database.logger, epoch: pass.term.epoch)
+            let now = clock()
             for (due, var delivery, outcome) in outcomes {
                 switch outcome {
                 case .delivered(let code):
@@ -100,7 +105,7 @@ public struct CallbackSweep: Sweep {
                     if next == nil {
                         try await events.append([EventDraft(
                             topic: .jobCallbackFailed, tenantId: due.tenantId, entityType: .job,
-                            entityId: due.jobId.uuidString.lowercased(), actorId: actor.id, data: [
+                            entityId: due.jobId.uuidString.lowercased(), actorId: pass.actor.id, data: [
                                 "callback_url": .string(due.url), "attempts": .number(Double(delivery.attempts)),
                                 "status_code": code.map { .number(Double($0)) } ?? .null, "error": .string(delivery.error ?? error),
                                 "delivery_id": .string(delivery.deliveryId.uuidString.lowercased()),
@@ -112,7 +117,7 @@ public struct CallbackSweep: Sweep {
         for (_, _, outcome) in outcomes {
             if case .delivered = outcome { health.succeeded() } else { health.failed(threshold: configuration.degradedAfter) }
         }
-        return outcomes.count
+        return SweepResult(changed: outcomes.count, tookFullBatch: outcomes.count >= min(batch, configuration.concurrency))
     }
 
     /// One POST: signed body, timeout, the outcome (never throws).
@@ -128,7 +133,7 @@ public struct CallbackSweep: Sweep {
         } catch {
             return .failed(statusCode: nil, error: "cannot read the tenant's signing secret: \(Database.classify(error).message)", final: false)
         }
-        let timestamp = Int(Date().timeIntervalSince1970)
+        let timestamp = Int(now().timeIntervalSince1970)
         let headers = [
             ("Content-Type", "application/json"), ("User-Agent", configuration.userAgent),
             ("Docket-Delivery-Id", delivery.deliveryId.uuidString.lowercased()), ("Docket-Attempt", String(delivery.attempts)),
@@ -152,12 +157,12 @@ public struct CallbackSweep: Sweep {
         return Array((try? encoder.encode(payload)) ?? Data("{}".utf8))
     }
 
-    public func rest(afterChanging changed: Int, batch: Int) async -> Duration {
-        if changed >= min(batch, configuration.concurrency) { return .zero }
+    public func rest(after result: SweepResult, _ pass: SweepPass) async -> Duration {
+        if result.tookFullBatch { return .zero }
         guard let next = try? await database.read({ try await CallbackQueries($0, logger: database.logger).nextDue() }) else {
             return .seconds(1)
         }
-        let wait = next.timeIntervalSinceNow
+        let wait = next.timeIntervalSince(now())
         if wait <= 0 { return .milliseconds(10) }
         return min(.seconds(1), .microseconds(Int(wait * 1_000_000)))
     }

@@ -1,6 +1,7 @@
 import DocketBus
 import DocketCore
 import DocketPostgres
+import DocketServer
 import Foundation
 
 /// Every setting of docketd, from flags, `DOCKET_*` environment variables and a config file (in that order of
@@ -203,5 +204,76 @@ enum DatabaseURLCheck {
             throw .validation(field: "database-url", "must start with postgres:// or postgresql://")
         }
         return true
+    }
+}
+
+extension DaemonConfiguration {
+    /// What the command line asks for: `--setting value` (or `--setting=value`) pairs for any setting, `--config`,
+    /// `--help` and `--version`.
+    public struct CommandLine: Sendable, Equatable {
+        public var flags: [String: String] = [:]
+        public var configFile: String?
+        public var help = false
+        public var version = false
+    }
+
+    /// Reads the command line against the settings table; an unknown flag or a missing value is named.
+    public static func parseArguments(_ arguments: [String]) throws(DocketError) -> CommandLine {
+        var line = CommandLine()
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            index += 1
+            switch argument {
+            case "--help", "-h": line.help = true; continue
+            case "--version": line.version = true; continue
+            default: break
+            }
+            guard argument.hasPrefix("--") else { throw .validation(field: argument, "unexpected argument; settings are --name value") }
+            var name = String(argument.dropFirst(2))
+            var value: String?
+            if let equals = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            guard name == "config" || settings.contains(where: { $0.name == name }) else {
+                throw .validation(field: name, "unknown setting; see docketd --help")
+            }
+            if value == nil {
+                guard index < arguments.endIndex else { throw .validation(field: name, "needs a value") }
+                value = arguments[index]
+                index += 1
+            }
+            if name == "config" { line.configFile = value } else { line.flags[name] = value }
+        }
+        return line
+    }
+
+    /// `docketd --help`: every setting with its environment variable and default.
+    public static var usage: String {
+        var lines = ["usage: docketd [--setting value …] [--config FILE]", "",
+                     "Settings (flag, environment variable, default), in order of precedence flag > environment > config file:"]
+        for setting in settings {
+            let fallback = setting.defaultValue.map { " (default \($0))" } ?? ""
+            lines.append("  --\(setting.name)  \(setting.environment)\(fallback)")
+            lines.append("      \(setting.help)")
+        }
+        lines.append("  --config FILE  DOCKET_CONFIG")
+        lines.append("      lines of `setting = value`")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The settings from `arguments`, the environment and the config file they name.
+    public static func load(arguments: [String], environment: [String: String]) throws(DocketError) -> (CommandLine, DaemonConfiguration?) {
+        let line = try parseArguments(arguments)
+        guard !line.help, !line.version else { return (line, nil) }
+        var file: [String: String] = [:]
+        if let path = line.configFile ?? environment["DOCKET_CONFIG"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw .validation(field: "config", "cannot read \(path)")
+            }
+            file = try parseFile(text, path: path)
+        }
+        return (line, try resolve(flags: line.flags, environment: environment, file: file))
     }
 }
