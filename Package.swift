@@ -212,7 +212,7 @@ let package = Package(
         ),
 
         .testTarget(name: "DocketCoreTests", dependencies: ["DocketCore"], swiftSettings: strict),
-        .testTarget(name: "DocketClusterTests", dependencies: ["DocketCore", "DocketCluster"], swiftSettings: strict),
+        .testTarget(name: "DocketClusterTests", dependencies: ["DocketCore", "DocketCluster", "DocketTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "DocketFaultTests",
             dependencies: [

@@ -9,11 +9,13 @@ import Synchronization
 ///
 /// One dedicated connection (outside the pool, so a busy pool never delays delivery) LISTENs on the wake-up channel.
 /// After every wake-up — a NOTIFY from any instance, a local commit, a reconnect, or the periodic poll — it catches
-/// up: reads the horizon (`docket.events_horizon()`, below which no event can still commit), then the events above
-/// its position up to the horizon. A lower `seq` whose transaction is still open holds the horizon below it, so
-/// nothing is skipped when seqs commit out of order; the hub ignores anything at or below its position, so nothing is
-/// delivered twice. Every query has a deadline (a frozen server is detected by nothing else), and a lost connection
-/// is replaced with backoff, then caught up from the table.
+/// up, at most once per `spacing`: it reads the events above its position and publishes the run that follows it with
+/// no gap in the seqs. A gap (a lower seq whose transaction is still open, or rolled back) holds back what follows it;
+/// one still there after `gapPatience` is settled with the horizon (`docket.events_horizon()`, below which no event
+/// can still commit), which is read only then. So nothing is skipped when seqs commit out of order, and the hub
+/// ignores anything at or below its position, so nothing is delivered twice. What to read and publish when is
+/// `CatchUpStateMachine`'s to decide; this carries it out. Every query has a deadline (a frozen server is detected by
+/// nothing else), and a lost connection is replaced with backoff, then caught up from the table.
 public final class EventListener: Service, Sendable {
     public struct Configuration: Sendable {
         /// Catch up at least this often, even without a wake-up (a commit whose NOTIFY was lost in a crash).
@@ -64,6 +66,8 @@ public final class EventListener: Service, Sendable {
         await withGracefulShutdownHandler {
             var delay: Duration = .milliseconds(100)
             var first = true
+            var machine = CatchUpStateMachine<ContinuousClock.Instant>(
+                configuration: .init(batch: self.configuration.batch, gapPatience: self.configuration.gapPatience))
             while !self.isStopping {
                 var opened: PostgresConnection?
                 do {
@@ -71,13 +75,14 @@ public final class EventListener: Service, Sendable {
                     opened = connection
                     if !first { self.stats.withLock { $0.reconnects += 1 } }
                     first = false
-                    try await self.session(connection)
+                    try await self.session(connection, &machine)
                 } catch {
                     if !self.isStopping {
                         self.logger.warning("event listener connection lost", metadata: ["error": "\(DatabaseEndpoint.reason(error))"])
                     }
                 }
                 self.stats.withLock { $0.connected = false }
+                machine.interrupted()
                 if let opened { try? await opened.close() }
                 if opened != nil { delay = .milliseconds(100) }
                 guard !self.isStopping else { break }
@@ -99,7 +104,7 @@ public final class EventListener: Service, Sendable {
     private var isStopping: Bool { stopping.withLock { $0 } }
 
     /// One life of the listener connection: LISTEN, then catch up after every wake-up until stopped or closed.
-    private func session(_ connection: PostgresConnection) async throws {
+    private func session(_ connection: PostgresConnection, _ machine: inout CatchUpStateMachine<ContinuousClock.Instant>) async throws {
         let logger = self.logger
         let name = configuration.applicationName
         guard try await connection.withDeadline(configuration.queryDeadline, {
@@ -113,12 +118,11 @@ public final class EventListener: Service, Sendable {
             }
             defer { forwarder.cancel() }
             self.stats.withLock { $0.connected = true }
-            var gap: (seq: Int64, since: ContinuousClock.Instant)?
             let clock = ContinuousClock()
             while !self.isStopping {
                 guard !connection.isClosed else { throw DocketError(.unavailable, "the listener connection closed") }
                 let began = clock.now
-                try await self.catchUp(connection, gap: &gap)
+                try await self.catchUp(connection, &machine)
                 await self.wake.wait(upTo: self.configuration.poll)
                 // At most one catch-up per spacing: a wake-up right after a catch-up waits for the rest of it (and
                 // gathers the commits that come meanwhile); one after a quiet spell is served at once.
@@ -128,64 +132,41 @@ public final class EventListener: Service, Sendable {
         }
     }
 
-    /// Publishes every event above the hub's position that can no longer be preceded by a later commit.
-    ///
-    /// Fast path: the events right after the position with no gap in their seqs are final (every lower seq is
-    /// accounted for), so they are published without asking for the horizon. A gap means a lower seq is in flight or
-    /// was rolled back; the next commit's wake-up usually fills it. A gap still there after `gapPatience` is resolved
-    /// with the horizon (`docket.events_horizon()`, which reads pg_locks and so is kept off the hot path): read the
-    /// horizon first, then the events up to it in a later statement.
-    private func catchUp(_ connection: PostgresConnection, gap: inout (seq: Int64, since: ContinuousClock.Instant)?) async throws {
+    /// One catch-up: the machine's reads, carried out under deadlines, and its publications.
+    private func catchUp(_ connection: PostgresConnection, _ machine: inout CatchUpStateMachine<ContinuousClock.Instant>) async throws {
         let queries = EventQueries(connection, logger: logger)
-        let batch = configuration.batch
-        let deadline = configuration.queryDeadline
+        let deadline = configuration.queryDeadline, batch = configuration.batch
         stats.withLock { $0.catchUps += 1 }
-        guard let start = hub.position else {
-            guard let horizon = try await connection.withDeadline(deadline, { try await queries.horizon() }) else {
-                throw DocketError(.unavailable, "the event horizon query timed out")
-            }
-            hub.start(at: horizon)
-            return
-        }
-        var position = start
+        var action = machine.begin()
         while true {
-            let after = position
-            guard let events = try await connection.withDeadline(deadline, {
-                try await queries.list(afterSeq: after, throughSeq: Int64.max, limit: batch)
-            }) else { throw DocketError(.unavailable, "the event catch-up query timed out") }
-            var contiguous = 0
-            for event in events {
-                guard event.seq == position + 1 + Int64(contiguous) else { break }
-                contiguous += 1
-            }
-            publish(Array(events.prefix(contiguous)))
-            position = hub.position ?? position
-            if contiguous == events.count {
-                gap = nil
-                if events.count < batch { return }
-                continue
-            }
-            // A gap at position + 1: wait for it to fill, unless it has been there too long.
-            let clock = ContinuousClock()
-            guard let open = gap, open.seq == position + 1 else {
-                gap = (position + 1, clock.now)
+            let step: CatchUpStateMachine<ContinuousClock.Instant>.Step
+            switch action {
+            case .finish:
+                stats.withLock { $0.horizonReads = machine.horizonReads }
                 return
+            case .readHorizon:
+                guard let horizon = try await connection.withDeadline(deadline, { try await queries.horizon() }) else {
+                    throw DocketError(.unavailable, "the event horizon query timed out")
+                }
+                step = machine.horizonRead(horizon, at: .now)
+                publish([], step)
+            case .readEvents(let after, let through):
+                guard let events = try await connection.withDeadline(deadline, {
+                    try await queries.list(afterSeq: after, throughSeq: through, limit: batch)
+                }) else { throw DocketError(.unavailable, "the event catch-up query timed out") }
+                step = machine.eventsRead(events.map(\.seq), at: .now)
+                publish(events, step)
             }
-            guard clock.now - open.since >= configuration.gapPatience else { return }
-            guard let horizon = try await connection.withDeadline(deadline, { try await queries.horizon() }) else {
-                throw DocketError(.unavailable, "the event horizon query timed out")
-            }
-            guard horizon > position else { return }
-            let settledAfter = position
-            guard let settled = try await connection.withDeadline(deadline, {
-                try await queries.list(afterSeq: settledAfter, throughSeq: horizon, limit: batch)
-            }) else { throw DocketError(.unavailable, "the event catch-up query timed out") }
-            publish(settled)
-            if settled.count < batch { hub.advance(to: horizon) }
-            gap = nil
-            position = hub.position ?? position
-            stats.withLock { $0.horizonReads += 1 }
+            action = step.next
         }
+    }
+
+    /// Publishes the step's share of `events` and moves the hub to the step's position.
+    private func publish(_ events: [Event], _ step: CatchUpStateMachine<ContinuousClock.Instant>.Step) {
+        publish(Array(events.prefix(step.publish)))
+        guard let position = step.position else { return }
+        hub.start(at: position)  // the first horizon; ignored once started
+        hub.advance(to: position)
     }
 
     private func publish(_ events: [Event]) {

@@ -1,19 +1,7 @@
 import DocketCore
+import DocketTestSupport
 import Testing
 @testable import DocketCluster
-
-/// A clock of the test's own: instants are whole milliseconds it moves by hand.
-struct TestInstant: InstantProtocol {
-    var milliseconds: Int64
-
-    func advanced(by duration: Duration) -> TestInstant {
-        TestInstant(milliseconds: milliseconds + duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
-    }
-
-    func duration(to other: TestInstant) -> Duration { .milliseconds(other.milliseconds - milliseconds) }
-
-    static func < (a: TestInstant, b: TestInstant) -> Bool { a.milliseconds < b.milliseconds }
-}
 
 /// Every transition of the election, without PostgreSQL (docs/cluster.md, "Leader election").
 struct ElectionStateMachineTests {
