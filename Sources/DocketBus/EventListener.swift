@@ -101,7 +101,9 @@ public final class EventListener: Service, Sendable {
         wake.fire()
     }
 
-    private var isStopping: Bool { stopping.withLock { $0 } }
+    /// Stopped by `stop()` (a graceful shutdown), or cancelled: every wait returns at once then, so a loop that
+    /// went on would spin.
+    private var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
 
     /// One life of the listener connection: LISTEN, then catch up after every wake-up until stopped or closed.
     private func session(_ connection: PostgresConnection, _ machine: inout CatchUpStateMachine<ContinuousClock.Instant>) async throws {

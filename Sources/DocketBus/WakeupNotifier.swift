@@ -40,7 +40,8 @@ public final class WakeupNotifier: Service, Sendable {
             var connection: PostgresConnection? = try? await self.endpoint.connect(logger: self.logger)
             let clock = ContinuousClock()
             var others = (count: 1, checked: clock.now - self.lookEvery)
-            while !self.stopping.withLock({ $0 }) {
+            // Stopped by a graceful shutdown, or by cancellation (every wait below returns at once then).
+            while !self.stopping.withLock({ $0 }), !Task.isCancelled {
                 guard await self.signal.wait(upTo: .seconds(1)), !self.stopping.withLock({ $0 }) else { continue }
                 do {
                     if connection == nil || connection?.isClosed == true {

@@ -120,7 +120,7 @@ public final class Maintainer: Service, Sendable {
             }
             let rest = await sweep.rest(after: result, pass)
             if let wake = sweep.wake {
-                _ = await withTaskCancellationHandler { await wake.wait(upTo: rest) } onCancel: { wake.fire() }
+                await wake.wait(upTo: rest)  // returns at once when the term ends (cancellation)
             } else {
                 try? await Task.sleep(for: rest)
             }

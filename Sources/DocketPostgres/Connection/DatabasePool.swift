@@ -74,28 +74,39 @@ public final class DatabasePool: Service, Sendable {
     public var resets: Int { state.withLock { $0.resets } }
 
     public func run() async {
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.superviseHealth() }
-                group.addTask { await self.expireOverdueCalls() }
-                while let generation = await self.nextGeneration() {
-                    group.addTask {
-                        // Runs until retired (replaced) or until shutdown cancels it.
-                        await withTaskGroup(of: Void.self) { lifetime in
-                            lifetime.addTask {
-                                generation.started.fire()
-                                await generation.client.run()
-                            }
-                            lifetime.addTask { await generation.retired.wait() }
-                            await lifetime.next()
-                            lifetime.cancelAll()
+        // A graceful shutdown and a cancellation (a failing service cancels the group) both stop it: waiting for the
+        // next generation ignores cancellation, so cancellation must say stop too.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await self.superviseGenerations()
+            } onGracefulShutdown: {
+                self.stop()
+            }
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    /// Runs each generation of the client until it is retired, and the pool's two watchers, until `stop()`.
+    private func superviseGenerations() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.superviseHealth() }
+            group.addTask { await self.expireOverdueCalls() }
+            while let generation = await self.nextGeneration() {
+                group.addTask {
+                    // Runs until retired (replaced) or until shutdown cancels it.
+                    await withTaskGroup(of: Void.self) { lifetime in
+                        lifetime.addTask {
+                            generation.started.fire()
+                            await generation.client.run()
                         }
+                        lifetime.addTask { await generation.retired.wait() }
+                        await lifetime.next()
+                        lifetime.cancelAll()
                     }
                 }
-                group.cancelAll()
             }
-        } onGracefulShutdown: {
-            self.stop()
+            group.cancelAll()
         }
     }
 
@@ -152,7 +163,7 @@ public final class DatabasePool: Service, Sendable {
 
     /// Every `tick`, answers the calls whose deadline has passed (one timer for all calls, not one per call).
     private func expireOverdueCalls() async {
-        while !state.withLock({ $0.stopping }) {
+        while !state.withLock({ $0.stopping }), !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
             calls.expireOverdue(at: .now)
         }
