@@ -26,10 +26,7 @@ struct EventBusTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await listener.run() }
                 defer { listener.stop() }
-                let clock = ContinuousClock()
-                let started = clock.now
-                while listener.hub.position == nil, clock.now - started < .seconds(10) { try await Task.sleep(for: .milliseconds(10)) }
-                try #require(listener.hub.position != nil, "the listener connects")
+                _ = try await eventually(.seconds(10), every: .milliseconds(10)) { listener.hub.position }  // it connects
                 try await body(listener, endpoint)
             }
         }
@@ -48,18 +45,12 @@ struct EventBusTests {
         try await EventQueries(connection, logger: logger).horizon()
     }
 
-    /// Takes what arrives within `timeout` (stops early once `count` events came).
+    /// Takes what arrives within `timeout` (stops early once `count` events came, or the mailbox ended).
     static func drain(_ mailbox: BoundedMailbox<Event>, count: Int, timeout: Duration = .seconds(10)) async -> [Event] {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
         var events: [Event] = []
-        while events.count < count, clock.now < deadline {
-            if mailbox.count == 0 {
-                try? await Task.sleep(for: .milliseconds(5))
-                continue
-            }
-            guard let event = await mailbox.next() else { break }
-            events.append(event)
+        _ = try? await eventually(timeout, every: .milliseconds(5)) { () async -> Bool? in
+            while events.count < count, mailbox.count > 0, let event = await mailbox.next() { events.append(event) }
+            return events.count >= count || (mailbox.ending != nil && mailbox.count == 0) ? true : nil
         }
         return events
     }
@@ -89,6 +80,7 @@ struct EventBusTests {
             #expect(try await Self.horizon(second) < low, "an open writer holds the horizon below its seq")
 
             listener.wake.fire()
+            // Models time: eight gap patiences pass, and still nothing may be published.
             try await Task.sleep(for: .milliseconds(400))
             #expect(mailbox.count == 0, "the higher seq is held back while the lower one may still commit")
 
@@ -133,6 +125,7 @@ struct EventBusTests {
                             var seqs: [Int64] = []
                             for _ in 0..<Int.random(in: 1...3) {
                                 seqs.append(try await Self.insertEvent(connection, tenant: "w\(writer)"))
+                                // Models time: transactions of random lengths, so that seqs commit out of order.
                                 try await Task.sleep(for: .microseconds(Int.random(in: 0...3000)))
                             }
                             if (writer + round) % 7 == 0 {
@@ -149,7 +142,7 @@ struct EventBusTests {
                     let admin = try await endpoint.connect(logger: Self.logger)
                     defer { Task { try? await admin.close() } }
                     for _ in 0..<2 {
-                        try await Task.sleep(for: .milliseconds(150))
+                        try await Task.sleep(for: .milliseconds(150))  // models time: the listener is lost mid-load
                         try await admin.query("""
                             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                             WHERE application_name = 'docket-listener' AND datname = current_database()

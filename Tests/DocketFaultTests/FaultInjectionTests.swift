@@ -25,15 +25,15 @@ struct FaultInjectionTests {
         try await FaultRig.with(instances: 2) { rig in
             try await everySecond(rig.servers[0])
             let load = CreateLoad(rig.servers, clients: 4)
-            try await Task.sleep(for: .seconds(2))  // load before the fault
+            try await Task.sleep(for: .seconds(2))  // models time: load before the fault
             try await rig.postgres.killNine()
             let killed = ContinuousClock.now
-            try await Task.sleep(for: .seconds(3))  // the outage
+            try await Task.sleep(for: .seconds(3))  // models time: the outage
             let restarting = ContinuousClock.now
             try await rig.postgres.restart()
             let back = ContinuousClock.now
             let serving = try await rig.timesToServe(since: back)
-            try await Task.sleep(for: .seconds(2))  // load after the fault
+            try await Task.sleep(for: .seconds(2))  // models time: load after the fault
             let outcomes = await load.stop()
             let during = outcomes.filter { $0.asked > killed && $0.answered < restarting }
             print("fault figures: kill -9 — \(during.count) creates during the outage, \(during.filter { $0.code == .unavailable }.count) UNAVAILABLE; instances served again after \(serving)")
@@ -49,19 +49,19 @@ struct FaultInjectionTests {
         try await FaultRig.with(instances: 2) { rig in
             try await everySecond(rig.servers[0])
             let load = CreateLoad(rig.servers, clients: 4)
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: load before the fault
             try rig.postgres.freeze(true)
             let frozen = ContinuousClock.now
             // While frozen, /readyz answers within a second, and says 503 once the pool has seen the outage.
             let http = rig.servers[1].httpPort
             var readiness: [(Int, Duration)] = []
             for _ in 0..<8 {
-                try await Task.sleep(for: .seconds(2))  // sampled through the 20 s freeze
+                try await Task.sleep(for: .seconds(2))  // models time: sampled through the 20 s freeze
                 let began = ContinuousClock.now
                 let status = (try? HTTP.get(port: http, path: "/readyz").status) ?? -1
                 readiness.append((status, ContinuousClock.now - began))
             }
-            try await Task.sleep(for: .seconds(20) - (ContinuousClock.now - frozen))
+            try await Task.sleep(for: .seconds(20) - (ContinuousClock.now - frozen))  // models time: a 20 s freeze
             try rig.postgres.freeze(false)
             let thawed = ContinuousClock.now
             let serving = try await rig.timesToServe(since: thawed)
@@ -69,7 +69,7 @@ struct FaultInjectionTests {
             #expect(readiness.allSatisfy { $0.1 < .seconds(1) }, "/readyz answers within a second")
             #expect(readiness.dropFirst(2).allSatisfy { $0.0 == 503 }, "/readyz says 503 while the database is frozen")
             #expect(serving.allSatisfy { $0 <= .seconds(5) }, "every instance serves within 5 s of the database returning: \(serving)")
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: load after the fault
             let outcomes = await load.stop()
             let during = outcomes.filter { $0.asked > frozen && $0.answered < thawed }
             #expect(!during.isEmpty && during.allSatisfy { $0.code == .unavailable })
@@ -82,16 +82,16 @@ struct FaultInjectionTests {
         try await FaultRig.with(instances: 2) { rig in
             try await everySecond(rig.servers[0])
             let load = CreateLoad(rig.servers, clients: 4)
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: load before the fault
             let first = try await rig.postgres.terminateBackends(of: rig.endpoint.database)
-            try await Task.sleep(for: .seconds(3))  // the reproduction: twice, 3 s apart
+            try await Task.sleep(for: .seconds(3))  // models time: the reproduction: twice, 3 s apart
             let second = try await rig.postgres.terminateBackends(of: rig.endpoint.database)
             let after = ContinuousClock.now
             let serving = try await rig.timesToServe(since: after)
             print("fault figures: pg_terminate_backend of \(first) then \(second) backends; instances served again after \(serving)")
             #expect(first > 0 && second > 0)
             #expect(serving.allSatisfy { $0 <= .seconds(5) }, "\(serving)")
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: load after the fault
             let outcomes = await load.stop()
             try await rig.verify(outcomes, clients: 4)
             try await rig.stopAll()
@@ -112,7 +112,7 @@ struct FaultInjectionTests {
             let b = try await rig.add()
             try await everySecond(a)
             let load = CreateLoad([a, b], clients: 4)
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: load before the fault
             // Sample both instances' own view of who leads, all through the partition.
             let sampling = Task.detached { () -> (both: Int, samples: Int) in
                 var both = 0, samples = 0
@@ -120,7 +120,7 @@ struct FaultInjectionTests {
                     let aLeads = (try? a.metric("docket_leader")) == 1, bLeads = (try? b.metric("docket_leader")) == 1
                     if aLeads && bLeads { both += 1 }
                     samples += 1
-                    try? await Task.sleep(for: .milliseconds(50))
+                    try? await Task.sleep(for: .milliseconds(50))  // models time: a sample every 50 ms
                 }
                 return (both, samples)
             }
@@ -128,7 +128,7 @@ struct FaultInjectionTests {
             let cut = ContinuousClock.now
             let stepDown = try await eventually(.seconds(10), every: .milliseconds(50)) { try a.metric("docket_leader") == 0 ? ContinuousClock.now - cut : nil }
             let takeover = try await eventually(.seconds(30), every: .milliseconds(50)) { try b.metric("docket_leader") == 1 ? ContinuousClock.now - cut : nil }
-            try await Task.sleep(for: .seconds(2))  // B leads for a while during the partition
+            try await Task.sleep(for: .seconds(2))  // models time: B leads for a while during the partition
             proxy.blackhole(false)
             let healed = ContinuousClock.now
             let serving = try await rig.timesToServe(since: healed)
@@ -139,7 +139,7 @@ struct FaultInjectionTests {
             #expect(stepDown <= .seconds(4), "the cut-off leader steps down within its trust window (3 s)")
             #expect(takeover <= .seconds(14), "the other takes over after the lease TTL (10 s)")
             #expect(serving.allSatisfy { $0 <= .seconds(5) }, "\(serving)")
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: load after the fault
             let outcomes = await load.stop()
             try await rig.verify(outcomes, clients: 4)
             try await rig.stopAll()
@@ -150,10 +150,10 @@ struct FaultInjectionTests {
         try await FaultRig.with(instances: 2, diskMegabytes: 320) { rig in
             try await everySecond(rig.servers[0])
             let load = CreateLoad(rig.servers, clients: 4)
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: load before the fault
             try rig.postgres.fillDisk()
             let full = ContinuousClock.now
-            try await Task.sleep(for: .seconds(5))  // the disk stays full
+            try await Task.sleep(for: .seconds(5))  // models time: the disk stays full
             let releasing = ContinuousClock.now
             try rig.postgres.releaseDisk()
             // PostgreSQL may have stopped itself (a WAL write failed): start it again if so.
@@ -161,7 +161,7 @@ struct FaultInjectionTests {
             try await rig.waitUntilTheDatabaseAnswers()
             let freed = ContinuousClock.now
             let serving = try await rig.timesToServe(since: freed)
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: load after the fault
             let outcomes = await load.stop()
             let settledFull: ContinuousClock.Instant = full + .seconds(1)
             let during = outcomes.filter { (outcome: CreateLoad.Outcome) -> Bool in outcome.asked > settledFull && outcome.answered < releasing }

@@ -46,7 +46,7 @@ struct HostileClientTests {
             // of ~60 KB would be 180 MB).
             let during = try await eventually(.seconds(10)) { () -> Int? in
                 let now = server.residentMegabytes
-                try await Task.sleep(for: .milliseconds(500))  // two samples half a second apart agree: it has settled
+                try await Task.sleep(for: .milliseconds(500))  // models time: two samples half a second apart agree: it has settled
                 return abs(server.residentMegabytes - now) <= 2 ? server.residentMegabytes : nil
             }
             print("unread replies: RSS \(before) MB before, \(during) MB while 3,000 answers of 60 KB were unread")
@@ -217,7 +217,7 @@ struct HostileClientTests {
                 while !Task.isCancelled {
                     let value = Int((try? server.metric("docket_db_pool_in_use")) ?? 0)
                     peak.withLock { $0 = max($0, value) }
-                    try? await Task.sleep(for: .milliseconds(20))
+                    try? await Task.sleep(for: .milliseconds(20))  // models time: a sample every 20 ms
                 }
             }
             // 300 connections authenticating at once: every auth line sent before any answer is read.
@@ -251,7 +251,7 @@ struct HostileClientTests {
             // are closed by the server within its request timeout.
             var idle: [RawConnection] = []
             for _ in 0..<8 { idle.append(try RawConnection(port: port)) }
-            try await Task.sleep(for: .milliseconds(300))  // lets the server take the eight in before the ninth
+            try await Task.sleep(for: .milliseconds(300))  // models time: lets the server take the eight in before the ninth
             let (refused, _) = try HTTP.get(port: port, path: "/healthz")
             #expect(refused == 503, "past http-max-connections")
             for connection in idle { #expect(connection.isClosedByServer(within: .seconds(15)), "an idle HTTP connection is closed") }

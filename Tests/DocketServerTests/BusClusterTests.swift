@@ -36,7 +36,7 @@ struct BusClusterTests {
                     let admin = try await endpoint.connect(logger: .init(label: "test"))
                     defer { Task { try? await admin.close() } }
                     for _ in 0..<2 {
-                        try await Task.sleep(for: .milliseconds(400))
+                        try await Task.sleep(for: .milliseconds(400))  // models time: the cut comes mid-load
                         let rows = try await admin.query("""
                             SELECT count(*)::int FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                             WHERE application_name = \("docket-listener-" + instanceA.prefix(8))) terminated
@@ -58,7 +58,7 @@ struct BusClusterTests {
                 }
             }
             #expect(expected.count >= 4 * 60 * 2)
-            let received = try await EventTests().events(watcher, count: expected.count, timeout: .seconds(20)).map { event -> Int64 in
+            let received = try await pushedEvents(watcher, count: expected.count, timeout: .seconds(20)).map { event -> Int64 in
                 if case .number(let seq)? = event["seq"] { return Int64(seq) }
                 return -1
             }

@@ -1,3 +1,4 @@
+import DocketTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -68,13 +69,7 @@ final class CallbackReceiver: Sendable {
 
     /// Waits until `condition` holds for the requests so far (false after `timeout`).
     func wait(timeout: Duration = .seconds(30), _ condition: ([Received]) -> Bool) async -> Bool {
-        let clock = ContinuousClock()
-        let start = clock.now
-        while clock.now - start < timeout {
-            if condition(requests) { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return condition(requests)
+        (try? await eventually(timeout) { condition(requests) ? true : nil }) ?? false
     }
 }
 

@@ -18,14 +18,11 @@ struct CallbackTests {
 
     /// Waits until the job's callback state is `state`.
     func waitForState(_ client: DocketClient, _ id: JSONValue, _ state: String, timeout: Duration = .seconds(30)) async throws -> [String: JSONValue] {
-        let clock = ContinuousClock()
-        let start = clock.now
         var last: [String: JSONValue] = [:]
-        while clock.now - start < timeout {
+        if let reached = try? await eventually(timeout, every: .milliseconds(100), { () async throws -> [String: JSONValue]? in
             last = try await delivery(client, id)
-            if last["state"] == .string(state) { return last }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+            return last["state"] == .string(state) ? last : nil
+        }) { return reached }
         Issue.record("callback never reached \(state): \(last)")
         return last
     }
@@ -52,7 +49,7 @@ struct CallbackTests {
             #expect(done["attempts"] == .number(1))
             #expect(done["sent_at"] != nil && done["sent_at"] != .null)
             _ = try await waitForState(client, other["id"]!, "delivered")
-            // A little longer: nothing is sent twice.
+            // Models time: two seconds more, and nothing is sent twice.
             try await Task.sleep(for: .seconds(2))
             #expect(receiver.requests.count == 2)
 
@@ -173,7 +170,7 @@ struct CallbackTests {
             _ = try? await servers[leaderIndex].process.wait()
             let done = try await waitForState(client, job["id"]!, "delivered", timeout: .seconds(40))
             #expect(done["attempts"] == .number(2))
-            try await Task.sleep(for: .seconds(4))
+            try await Task.sleep(for: .seconds(4))  // models time: four seconds more, and no third attempt
             #expect(receiver.requests.count == 2, "one attempt lost with the leader, one delivered")
             #expect(Set(receiver.requests.compactMap { $0.headers["docket-delivery-id"] }).count == 1)
             #expect(receiver.acknowledgedCount == 1, "exactly one answer reached a live sender")

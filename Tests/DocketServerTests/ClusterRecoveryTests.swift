@@ -50,7 +50,7 @@ struct ClusterRecoveryTests {
             await client.close()
 
             #expect(try await database.stop())
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: the database stays away two seconds
             _ = try await database.start()
 
             // One leader again (a new term), and every instance serves requests again, by itself.
@@ -90,7 +90,7 @@ struct ClusterRecoveryTests {
                     return seqs
                 }
             }
-            let received = try await EventTests().events(watcher, count: stored.count, timeout: .seconds(20)).map { event -> Int64 in
+            let received = try await pushedEvents(watcher, count: stored.count, timeout: .seconds(20)).map { event -> Int64 in
                 if case .number(let seq)? = event["seq"] { return Int64(seq) }
                 return -1
             }

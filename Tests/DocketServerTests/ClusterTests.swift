@@ -85,7 +85,7 @@ struct ClusterTests {
                     "kind": .string("interval"), "every_seconds": .number(1), "misfire": .string("skip")])])
             }
             await client.close()
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: the schedules run a while under the first leader
             let clock = ContinuousClock()
             let stopped = clock.now
             frozen.process.signal(SIGSTOP)
@@ -96,9 +96,9 @@ struct ClusterTests {
             print("failover figures: SIGSTOP → new leader after \(takeover) (lease TTL 10 s)")
             #expect(takeover < .seconds(16), "target: lease TTL + 2 s")
             let remaining = .seconds(30) - (clock.now - stopped)
-            if remaining > .zero { try await Task.sleep(for: remaining) }
+            if remaining > .zero { try await Task.sleep(for: remaining) }  // models time: frozen for 30 s in all
             frozen.process.signal(SIGCONT)
-            try await Task.sleep(for: .seconds(5))
+            try await Task.sleep(for: .seconds(5))  // models time: five seconds awake, when it could write
             // The woken leader reports itself a follower…
             let woken = try await frozen.client()
             let local = try await woken.call("cluster.status")["this_instance"]

@@ -44,7 +44,7 @@ struct EndToEndTests {
             let raw = try RawConnection(port: server.port)
             for piece in ["{\"id\"", ":7,\"o", "p\":\"pi", "ng\"}", "\n"] {
                 raw.send(piece)
-                try await Task.sleep(for: .milliseconds(30))
+                try await Task.sleep(for: .milliseconds(30))  // models time: each piece in a packet of its own
             }
             let split = try raw.json()
             #expect(split["id"] == .number(7))
@@ -114,8 +114,7 @@ struct EndToEndTests {
                     }
                 }
                 // Stop while the load runs: once it is well under way (or after 20 s on a very busy machine).
-                let deadline = ContinuousClock.now + .seconds(20)
-                while progress.value < 200, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                _ = try? await eventually(.seconds(20), every: .milliseconds(20)) { progress.value >= 200 ? true : nil }
                 #expect(try await server.stop() == 0)
                 return try await group.reduce(into: [String]()) { $0 += $1 }
             }
@@ -140,7 +139,7 @@ struct EndToEndTests {
             let trickler = Task.detached {
                 for byte in Array("{\"id\":1,\"op\":\"ping\"}\n".utf8) {
                     trickle.send(String(UnicodeScalar(byte)))
-                    try? await Task.sleep(for: .seconds(1))
+                    try? await Task.sleep(for: .seconds(1))  // models time: a client that sends a byte a second
                     if Task.isCancelled { return }
                 }
             }

@@ -22,26 +22,6 @@ struct EventTests {
         }
     }
 
-    /// The next `count` pushed events (fails after `timeout`).
-    func events(_ client: DocketClient, count: Int, timeout: Duration = .seconds(10)) async throws -> [JSONValue] {
-        try await withThrowingTaskGroup(of: [JSONValue].self) { group in
-            group.addTask {
-                var events: [JSONValue] = []
-                for await push in client.pushes {
-                    if case .event(_, let event) = push { events.append(event) }
-                    if events.count == count { break }
-                }
-                return events
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw DocketError(.unavailable, "fewer than \(count) events within \(timeout)")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
-    }
-
     @Test func subscribersSeeTheirTenantAndScopesOnlyInOrder() async throws {
         try await withDocketd { server, endpoint in
             let (tokenA, tokenB, tokenReader) = try await keys(endpoint)
@@ -64,19 +44,19 @@ struct EventTests {
             try await a.call("task.complete", ["task_id": task["id"]!])
             try await b.call("job.create", ["name": .string("b1")])
 
-            let seenByA = try await events(watcherA, count: 2)
+            let seenByA = try await pushedEvents(watcherA, count: 2)
             #expect(seenByA.map { $0["topic"] } == [.string("job.created"), .string("task.completed")])
             #expect(seenByA[0]["entity_id"] == job["id"])
             #expect(seenByA.allSatisfy { $0["tenant_id"] == .string("ta") })
             let seqs = seenByA.compactMap { event -> Double? in if case .number(let seq)? = event["seq"] { seq } else { nil } }
             #expect(seqs == seqs.sorted() && Set(seqs).count == seqs.count)
 
-            let seenByB = try await events(watcherB, count: 1)
+            let seenByB = try await pushedEvents(watcherB, count: 1)
             #expect(seenByB.first?["tenant_id"] == .string("tb"))
             #expect(seenByB.first?["topic"] == .string("job.created"))
 
             // A task reader subscribed to * gets ta's task events and no job event.
-            let seenByReader = try await events(reader, count: 4)
+            let seenByReader = try await pushedEvents(reader, count: 4)
             #expect(seenByReader.allSatisfy { $0["entity_type"] == .string("task") && $0["tenant_id"] == .string("ta") })
 
             // Envelope fields of SPEC 2.7.
@@ -137,7 +117,7 @@ struct EventTests {
             // Subscribe from before the first one: the five are replayed, then live ones follow.
             try await watcher.call("subscribe", ["topics": .array([.string("job.created")]), "from_seq": .number(0)])
             for index in 0..<3 { try await a.call("job.create", ["name": .string("after-\(index)")]) }
-            let got = try await events(watcher, count: 8)
+            let got = try await pushedEvents(watcher, count: 8)
             let names = got.map { $0["data"]?["name"] ?? $0["entity_id"] }
             let seqs = got.compactMap { event -> Double? in if case .number(let seq)? = event["seq"] { seq } else { nil } }
             #expect(seqs == seqs.sorted() && Set(seqs).count == 8, "in seq order, each once: \(seqs)")
@@ -152,11 +132,11 @@ struct EventTests {
             defer { Task { await a.close(); await watcher.close() } }
             let subscribed = try await watcher.call("subscribe", ["topics": .array([.string("job.created")])])
             try await a.call("job.create", ["name": .string("one")])
-            #expect(try await events(watcher, count: 1).count == 1)
+            #expect(try await pushedEvents(watcher, count: 1).count == 1)
             let answer = try await watcher.call("unsubscribe", ["subscription_id": subscribed["subscription_id"]!])
             #expect(answer["unsubscribed"] == .bool(true))
             try await a.call("job.create", ["name": .string("two")])
-            await #expect(throws: DocketError.self) { _ = try await events(watcher, count: 1, timeout: .seconds(1)) }
+            await #expect(throws: DocketError.self) { _ = try await pushedEvents(watcher, count: 1, timeout: .seconds(1)) }
         }
     }
 
@@ -178,7 +158,7 @@ struct EventTests {
                         """, logger: .init(label: "test"))
                 }
             }
-            // The listener polls at least every second; then read everything that was sent.
+            // Models time: the listener polls at least every second; three seconds on, read everything that was sent.
             try await Task.sleep(for: .seconds(3))
             var dropped: [String: JSONValue]?
             var received = 0

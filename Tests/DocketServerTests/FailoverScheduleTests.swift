@@ -33,7 +33,7 @@ struct FailoverScheduleTests {
                             if let connected = try? await servers[index].client() { client = connected; break }
                         }
                     }
-                    guard let current = client else { try? await Task.sleep(for: .milliseconds(100)); continue }
+                    guard let current = client else { try? await Task.sleep(for: .milliseconds(100)); continue }  // models time: a reconnect backoff
                     do {
                         while let id = holding.first {
                             _ = try? await current.call("job.complete", ["job_id": id, "tenant_id": t])
@@ -45,7 +45,7 @@ struct FailoverScheduleTests {
                             try await current.call("job.complete", ["job_id": id, "tenant_id": t])
                             holding.removeFirst()
                         }
-                        try await Task.sleep(for: .milliseconds(50))
+                        try await Task.sleep(for: .milliseconds(50))  // models time: a worker that polls every 50 ms
                     } catch {
                         await current.close()
                         client = nil
@@ -56,7 +56,7 @@ struct FailoverScheduleTests {
             var ids: [String] = []
             for server in servers { ids.append(try await Cluster.instanceId(of: server)) }
             for round in 1...2 {
-                try await Task.sleep(for: .seconds(20))
+                try await Task.sleep(for: .seconds(20))  // models time: twenty seconds of schedules between kills
                 let survivor = alive.withLock { $0.sorted() }.first!
                 let leader = try await Cluster.waitForLeader(via: servers[survivor]) { instance, _ in
                     ids.firstIndex(of: instance).map { index in alive.withLock { $0.contains(index) } } ?? false

@@ -37,17 +37,14 @@ struct LocalClusterTests {
         #expect(start.text.contains("127.0.0.1:\(base)") && start.text.contains(token), "prints addresses and the admin key")
 
         var roles: [String] = []
-        let clock = ContinuousClock()
-        let began = clock.now
-        while clock.now - began < .seconds(20) {
+        _ = try? await eventually(.seconds(20), every: .milliseconds(200)) { () async -> Bool? in
             roles = []
             for port in [base, base + 10, base + 20] {
                 guard let client = try? await DocketClient.connect(host: "127.0.0.1", port: port, token: token) else { continue }
                 if case .string(let role)? = try? await client.call("cluster.status")["this_instance"]?["role"] { roles.append(role) }
                 await client.close()
             }
-            if roles.count == 3, roles.filter({ $0 == "leader" }).count == 1 { break }
-            try await Task.sleep(for: .milliseconds(200))
+            return roles.count == 3 && roles.filter({ $0 == "leader" }).count == 1 ? true : nil
         }
         #expect(roles.count == 3, "three instances answer: \(roles)")
         #expect(roles.filter { $0 == "leader" }.count == 1, "exactly one leads: \(roles)")

@@ -68,7 +68,7 @@ struct SweepTests {
                 }
                 try await client.call("job.fail", ["job_id": id, "tenant_id": t, "error_code": .string("BOOM")])
             }
-            try await Task.sleep(for: .seconds(2))
+            try await Task.sleep(for: .seconds(2))  // models time: two backoffs more, and no fourth attempt
             let final = try await client.call("job.get", ["job_id": id, "tenant_id": t])
             #expect(final["status"] == .string("failed"), "no fourth attempt")
             #expect(final["attempt"] == .number(3))
@@ -94,7 +94,7 @@ struct SweepTests {
             while ContinuousClock.now < deadline {
                 let claimed = try await client.call("job.claim", ["tenant_id": t, "limit": .number(10)])
                 for job in claimed.list { try await client.call("job.complete", ["job_id": job["id"]!, "tenant_id": t]) }
-                try await Task.sleep(for: .milliseconds(50))
+                try await Task.sleep(for: .milliseconds(50))  // models time: a worker that polls every 50 ms
             }
             let (runs, duplicates) = try await withDatabase(endpoint) { database in
                 try await database.read { connection in
@@ -128,7 +128,7 @@ struct SweepTests {
             try await client.call("job.complete", ["job_id": old["id"]!, "tenant_id": t])
             let open = try await client.call("job.create", ["name": .string("still running"), "tenant_id": t])
             try await client.call("job.start", ["job_id": open["id"]!, "tenant_id": t])
-            try await Task.sleep(for: .seconds(3))
+            try await Task.sleep(for: .seconds(3))  // models time: the first jobs grow older than the retention
             let fresh = try await client.call("job.create", ["name": .string("fresh"), "tenant_id": t])
             let counts = try await eventually(.seconds(20)) { () -> (Int, Int, Int, Int)? in
                 let found: (Int, Int, Int, Int) = try await withDatabase(endpoint) { database in

@@ -1,6 +1,7 @@
 import DocketCore
 import DocketPostgres
 import DocketServices
+import DocketTestSupport
 import Foundation
 import Testing
 
@@ -21,12 +22,10 @@ struct JobRecoveryTests {
                 let code = await errorCode { _ = try await jobs.get(job.id, by: Actors.reader) }
                 #expect(code == nil || code == .unavailable)
             }
-            var recovered = false
-            for _ in 0..<50 where !recovered {
-                recovered = (try? await jobs.get(job.id, by: Actors.reader)) != nil
-                if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+            let recovered = try? await eventually(.seconds(5), every: .milliseconds(100)) {
+                (try? await jobs.get(job.id, by: Actors.reader)).map { _ in true }
             }
-            #expect(recovered)
+            #expect(recovered == true)
         }
     }
 }

@@ -82,6 +82,9 @@ public final class Maintainer: Service, Sendable {
                 if Task.isCancelled { break }
             }
         }
+        // The elector hears of a graceful shutdown first and closes the roles when it stops, which ends the loop above:
+        // stay until this service's own turn (ending earlier would be "finished unexpectedly" to the group).
+        try? await gracefulShutdown()
         reports.finish()
     }
 
