@@ -52,6 +52,14 @@ public struct Job: Sendable, Hashable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var version: Int64
+    /// The queue it is claimed from (`default` unless given), its kind (the handler a worker runs it with) and its
+    /// args (the handler's input), fixed at create.
+    public var queue: String
+    public var kind: String?
+    public var args: [String: JSONValue]
+
+    /// The queue of a job created without one.
+    public static let defaultQueue = "default"
 
     /// A new draft job with defaults for everything not given.
     public init(id: UUID, tenantId: String, name: String, createdBy: String, now: Date) {
@@ -70,6 +78,8 @@ public struct Job: Sendable, Hashable {
         self.createdAt = now
         self.updatedAt = now
         self.version = 1
+        self.queue = Self.defaultQueue
+        self.args = [:]
     }
 
     /// The parsed retry policy, when the job has one.

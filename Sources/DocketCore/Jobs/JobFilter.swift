@@ -8,6 +8,8 @@ public struct JobFilter: OperationArguments, Hashable {
     public var metadata: [String: JSONValue]?
     public var createdAfter: Date?
     public var createdBefore: Date?
+    public var queue: String?
+    public var kind: String?
 
     public init() {}
 
@@ -18,5 +20,7 @@ public struct JobFilter: OperationArguments, Hashable {
         metadata = try args.optionalObject("metadata")
         createdAfter = try args.optionalTime("created_after")
         createdBefore = try args.optionalTime("created_before")
+        queue = try args.optionalQueue("queue")
+        kind = try args.optionalKind("kind")
     }
 }

@@ -39,6 +39,32 @@ public struct ArgumentReader {
         try ask(name).optionalStrings(name, maxCount: maxCount, maxLength: maxLength)
     }
 
+    /// A queue name, when given.
+    public mutating func optionalQueue(_ name: String) throws(DocketError) -> String? {
+        try optionalString(name, maxLength: 100).map { name0 throws(DocketError) in try QueueName.validate(name0, field: name) }
+    }
+
+    /// A kind, when given.
+    public mutating func optionalKind(_ name: String) throws(DocketError) -> String? {
+        try optionalString(name, maxLength: 200).map { kind throws(DocketError) in try QueueName.validateKind(kind, field: name) }
+    }
+
+    /// One queue name or a list of them (`queue: "mail"` or `queues: ["mail", "sms"]`).
+    public mutating func optionalQueues(_ name: String) throws(DocketError) -> [String]? {
+        guard let names = try optionalStrings(name, maxCount: 100, maxLength: 100) else { return nil }
+        var valid: [String] = []
+        for each in names { valid.append(try QueueName.validate(each, field: name)) }
+        return valid
+    }
+
+    /// A list of kinds.
+    public mutating func optionalKinds(_ name: String) throws(DocketError) -> [String]? {
+        guard let kinds = try optionalStrings(name, maxCount: 100, maxLength: 200) else { return nil }
+        var valid: [String] = []
+        for each in kinds { valid.append(try QueueName.validateKind(each, field: name)) }
+        return valid
+    }
+
     public mutating func optionalBool(_ name: String) throws(DocketError) -> Bool? { try ask(name).optionalBool(name) }
 
     public mutating func optionalObject(_ name: String, maxBytes: Int = FieldLimits.metadataBytes) throws(DocketError) -> [String: JSONValue]? {

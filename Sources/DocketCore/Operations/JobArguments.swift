@@ -9,6 +9,10 @@ public struct JobCreate: OperationArguments {
     public var name: String
     public var schedule: Schedule?
     public var idempotencyKey: String?
+    /// Fixed at create: the queue (default `default`), the kind and the args.
+    public var queue: String
+    public var kind: String?
+    public var args: [String: JSONValue]
 
     public init(reading reader: inout ArgumentReader) throws(DocketError) {
         tenantId = try reader.tenant()
@@ -16,6 +20,9 @@ public struct JobCreate: OperationArguments {
         name = try reader.required("name", fields.name)
         if let value = reader.raw("schedule"), value != .null { schedule = try Schedule(json: value) }
         idempotencyKey = try reader.optionalString("idempotency_key", maxLength: 200)
+        queue = try reader.optionalQueue("queue") ?? Job.defaultQueue
+        kind = try reader.optionalKind("kind")
+        args = try reader.optionalObject("args", maxBytes: FieldLimits.argsBytes) ?? [:]
     }
 }
 
@@ -172,10 +179,15 @@ public struct JobClaiming: OperationArguments {
     public var agent: String?
     public var limit: Int
     public var leaseSeconds: Int?
+    /// Only jobs of these queues (nil: every queue) and of these kinds (nil: any).
+    public var queues: [String]?
+    public var kinds: [String]?
 
     public init(reading reader: inout ArgumentReader) throws(DocketError) {
         tenantId = try reader.tenant()
         agent = try reader.optionalString("agent", maxLength: 500)
+        queues = try reader.optionalQueues("queues")
+        kinds = try reader.optionalKinds("kinds")
         limit = try reader.optionalInt("limit", range: 1...PageRequest.maxLimit) ?? 1
         leaseSeconds = try reader.optionalInt("lease_seconds", range: 1...86_400)
     }

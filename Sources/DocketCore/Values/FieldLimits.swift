@@ -7,6 +7,8 @@ public enum FieldLimits {
     public static let contextBytes = 256 << 10
     /// A job's `output`.
     public static let outputBytes = 256 << 10
+    /// A job's `args`.
+    public static let argsBytes = 256 << 10
 }
 
 extension JSONValue {

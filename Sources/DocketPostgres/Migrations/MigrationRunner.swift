@@ -22,7 +22,7 @@ public struct MigrationRunner: Sendable {
     /// Applies every migration the database lacks; returns the versions applied (empty on a second run).
     @discardableResult
     public func migrate(on connection: PostgresConnection) async throws -> [Int] {
-        try await connection.query("SELECT pg_advisory_lock(\(Self.lock.namespace), \(Self.lock.key))", logger: logger)
+        try await SessionQueries(connection, logger: logger).lock(Self.lock)
         do {
             let applied = try await appliedMigrations(on: connection)
             try refuseNewerDatabase(applied)
@@ -69,11 +69,9 @@ public struct MigrationRunner: Sendable {
                     throw DocketError(.internal, "migration \(migration.fileName) failed: \(reason)\nin: \(statement)")
                 }
             }
-            let recorded = try await transaction.query("""
-                UPDATE docket.schema_migrations SET checksum = \(migration.checksum)
-                WHERE version = \(migration.version) RETURNING version
-                """, logger: logger).collect()
-            guard !recorded.isEmpty else {
+            let recorded = try await SchemaMigrationQueries(transaction, logger: logger)
+                .recordChecksum(version: migration.version, checksum: migration.checksum)
+            guard recorded else {
                 throw DocketError(.internal, "migration \(migration.fileName) did not record version \(migration.version) in docket.schema_migrations")
             }
         }
@@ -82,7 +80,7 @@ public struct MigrationRunner: Sendable {
         ])
     }
 
-    private func refuseNewerDatabase(_ applied: [Int: AppliedRow]) throws {
+    private func refuseNewerDatabase(_ applied: [Int: SchemaMigrationQueries.Applied]) throws {
         let newest = applied.keys.max() ?? 0
         let known = migrations.last?.version ?? 0
         guard newest <= known else {
@@ -91,28 +89,12 @@ public struct MigrationRunner: Sendable {
         }
     }
 
-    struct AppliedRow {
-        var name: String
-        var checksum: String?
-        var appliedAt: Date
-    }
-
-    private func appliedMigrations(on connection: PostgresConnection) async throws -> [Int: AppliedRow] {
-        let exists = try await connection.query(
-            "SELECT to_regclass('docket.schema_migrations') IS NOT NULL", logger: logger
-        ).collect()
-        guard try exists.first?.decode(Bool.self) == true else { return [:] }
-        var rows: [Int: AppliedRow] = [:]
-        let result = try await connection.query(
-            "SELECT version, name, checksum, applied_at FROM docket.schema_migrations", logger: logger)
-        for try await (version, name, checksum, appliedAt) in result.decode((Int, String, String?, Date).self) {
-            rows[version] = AppliedRow(name: name, checksum: checksum, appliedAt: appliedAt)
-        }
-        return rows
+    private func appliedMigrations(on connection: PostgresConnection) async throws -> [Int: SchemaMigrationQueries.Applied] {
+        try await SchemaMigrationQueries(connection, logger: logger).applied()
     }
 
     private func unlock(_ connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_advisory_unlock(\(Self.lock.namespace), \(Self.lock.key))", logger: logger)
+        try await SessionQueries(connection, logger: logger).unlock(Self.lock)
     }
 }
 

@@ -21,6 +21,8 @@ extension JobQueries {
               AND (\(statuses)::text[] IS NULL OR status = ANY(\(statuses)::text[]))
               AND (\(filter.assignedAgent)::text IS NULL OR assigned_agent = \(filter.assignedAgent))
               AND (\(filter.planId)::text IS NULL OR plan_id = \(filter.planId))
+              AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
+              AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind))
               AND (\(filter.metadata.map(JSONValue.object))::jsonb IS NULL OR metadata @> \(filter.metadata.map(JSONValue.object))::jsonb)
               AND (\(filter.createdAfter)::timestamptz IS NULL OR created_at > \(filter.createdAfter))
               AND (\(filter.createdBefore)::timestamptz IS NULL OR created_at < \(filter.createdBefore))

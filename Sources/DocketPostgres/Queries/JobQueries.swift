@@ -17,13 +17,14 @@ public struct JobQueries: Sendable {
         try await connection.query("""
             INSERT INTO docket.jobs (id, tenant_id, name, description, status, priority, schedule, next_run_at,
                 assigned_agent, execution_context, estimated_cost, timeout_seconds, plan_id, plan_step_index, metadata,
-                callback_url, retry_policy, idempotency_key, created_by, created_at, updated_at, version)
+                callback_url, retry_policy, idempotency_key, created_by, created_at, updated_at, version, queue, kind, args)
             VALUES (\(job.id), \(job.tenantId), \(job.name), \(job.description), \(job.status.rawValue),
                 \(Int16(job.priority)), \(job.schedule), \(job.nextRunAt), \(job.assignedAgent),
                 \(JSONValue.object(job.executionContext)), \(job.estimatedCost?.description)::numeric,
                 \(job.timeoutSeconds.map(Int32.init)), \(job.planId), \(job.planStepIndex.map(Int32.init)),
                 \(JSONValue.object(job.metadata)), \(job.callbackUrl), \(job.retryPolicy), \(job.idempotencyKey),
-                \(job.createdBy), \(job.createdAt), \(job.updatedAt), \(job.version))
+                \(job.createdBy), \(job.createdAt), \(job.updatedAt), \(job.version), \(job.queue), \(job.kind),
+                \(JSONValue.object(job.args)))
             """, logger: logger)
     }
 
@@ -77,16 +78,21 @@ public struct JobQueries: Sendable {
     /// come and running jobs no worker holds, highest priority first, then earliest due.
     ///
     /// Each kind is read from its own partial index in priority order and locked there (`FOR UPDATE SKIP LOCKED`), so
-    /// the statement touches about `limit` rows however many are due; the two are then merged.
-    public func lockDue(tenant: String?, now: Date, limit: Int) async throws -> [Job] {
+    /// the statement touches about `limit` rows however many are due; the two are then merged. `queues` and `kinds`
+    /// (nil: any) route the claim.
+    public func lockDue(tenant: String?, queues: [String]? = nil, kinds: [String]? = nil, now: Date, limit: Int) async throws -> [Job] {
         try await connection.query("""
             WITH scheduled AS (
                 SELECT id, priority, next_run_at AS due FROM docket.jobs
                  WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'scheduled' AND next_run_at <= \(now)
+                   AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
+                   AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
                  ORDER BY priority DESC, next_run_at LIMIT \(Int32(limit)) FOR UPDATE SKIP LOCKED
             ), unheld AS (
                 SELECT id, priority, started_at AS due FROM docket.jobs
                  WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'running' AND claimed_by IS NULL
+                   AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
+                   AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
                  ORDER BY priority DESC, started_at LIMIT \(Int32(limit)) FOR UPDATE SKIP LOCKED
             ), candidates AS (
                 SELECT * FROM scheduled UNION ALL SELECT * FROM unheld

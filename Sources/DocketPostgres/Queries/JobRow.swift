@@ -11,7 +11,7 @@ enum JobRow {
         estimated_cost, actual_cost, timeout_seconds, deadline_at, plan_id, plan_step_index, metadata, callback_url,
         callback, callback_due_at, retry_policy, attempt, retry_at, result_summary, output, error_code, error_message,
         cancel_requested, cancel_deadline_at, pause_requested, claimed_by, lease_expires_at, ttft_ns,
-        total_duration_ns, idempotency_key, updated_at, started_at, finished_at, version
+        total_duration_ns, idempotency_key, updated_at, started_at, finished_at, version, queue, kind, args
         """
 
     static func decode(_ row: PostgresRow) throws -> Job {
@@ -58,6 +58,9 @@ enum JobRow {
         job.startedAt = try r.next()
         job.finishedAt = try r.next()
         job.version = try r.next()
+        job.queue = try r.next()
+        job.kind = try r.next()
+        job.args = try r.object()
         return job
     }
 }

@@ -18,6 +18,7 @@ extension Job: WireEncodable {
             "ttft_ns": ttftNs.wire, "total_duration_ns": totalDurationNs.wire, "created_by": .string(createdBy),
             "created_at": createdAt.wire, "updated_at": updatedAt.wire, "started_at": startedAt.wire,
             "finished_at": finishedAt.wire, "version": version.wire, "idempotency_key": idempotencyKey.wire,
+            "queue": .string(queue), "kind": kind.wire, "args": .object(args),
         ])
     }
 }

@@ -68,7 +68,7 @@ extension OperationTable {
         ProtocolOperation(.jobHistory, JobRef.self) { input, call in try await call.jobs.history(input.id, by: try call.actor) },
         ProtocolOperation(.jobClaim, JobClaiming.self) { input, call in
             try await call.jobs.claim(agent: input.agent, limit: input.limit, leaseSeconds: input.leaseSeconds,
-                                      tenant: input.tenantId, by: try call.actor)
+                                      queues: input.queues, kinds: input.kinds, tenant: input.tenantId, by: try call.actor)
         },
         ProtocolOperation(.jobHeartbeat, JobHeartbeat.self) { input, call in
             try await call.jobs.heartbeat(input.job.id, executionContext: input.executionContext, leaseSeconds: input.leaseSeconds,

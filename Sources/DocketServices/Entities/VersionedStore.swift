@@ -14,7 +14,7 @@ protocol VersionedEntity: Sendable, Equatable {
     /// Who owns it, for the owner rights of SPEC 2.1 (a task's creator); nil when nobody does.
     var owner: String? { get }
     /// `job` or `task`, for messages and details.
-    static var kind: String { get }
+    static var entityName: String { get }
     static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Self?
     func save(in tx: ServiceTransaction) async throws
     /// Events of what the change causes (SPEC 2.6), written after the change's own.
@@ -25,8 +25,8 @@ extension VersionedEntity {
     /// The refusal for an id that does not exist, or that the actor cannot tell from one that does not.
     static func notFound(_ id: UUID) -> DocketError {
         let text = id.uuidString.lowercased()
-        return DocketError(kind == "job" ? .jobNotFound : .taskNotFound, "\(kind) \(text) does not exist",
-                           details: ["\(kind)_id": .string(text)])
+        return DocketError(entityName == "job" ? .jobNotFound : .taskNotFound, "\(entityName) \(text) does not exist",
+                           details: ["\(entityName)_id": .string(text)])
     }
 }
 
@@ -57,8 +57,8 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
             var entity = try await Self.locked(id, by: actor, operation, tx)
             if let expectedVersion, expectedVersion != entity.version {
                 throw DocketError(.concurrencyError,
-                    "\(Entity.kind) \(entity.idText) is at version \(entity.version), not the expected \(expectedVersion)",
-                    details: ["\(Entity.kind)_id": .string(entity.idText), "version": .number(Double(entity.version)),
+                    "\(Entity.entityName) \(entity.idText) is at version \(entity.version), not the expected \(expectedVersion)",
+                    details: ["\(Entity.entityName)_id": .string(entity.idText), "version": .number(Double(entity.version)),
                               "expected_version": .number(Double(expectedVersion))])
             }
             let before = entity
@@ -118,7 +118,7 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
 
 extension Job: VersionedEntity {
     var owner: String? { nil }
-    static var kind: String { "job" }
+    static var entityName: String { "job" }
     static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Job? { try await tx.jobs.find(id, lock: lock) }
     func save(in tx: ServiceTransaction) async throws { try await tx.jobs.update(self) }
     static func followUps(after before: Job, now job: Job, in tx: ServiceTransaction) async throws -> [EventDraft] { [] }
@@ -126,7 +126,7 @@ extension Job: VersionedEntity {
 
 extension WorkTask: VersionedEntity {
     var owner: String? { ownerId }
-    static var kind: String { "task" }
+    static var entityName: String { "task" }
     static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> WorkTask? { try await tx.tasks.find(id, lock: lock) }
     func save(in tx: ServiceTransaction) async throws { try await tx.tasks.update(self) }
     static func followUps(after before: WorkTask, now task: WorkTask, in tx: ServiceTransaction) async throws -> [EventDraft] {

@@ -14,13 +14,18 @@ extension JobService {
                 var job = Job(id: UUID(), tenantId: tenant, name: input.name, createdBy: actor.id, now: tx.now)
                 input.fields.apply(to: &job)
                 job.idempotencyKey = key
+                job.queue = input.queue
+                job.kind = input.kind
+                job.args = input.args
                 if let schedule = input.schedule {
                     job.schedule = schedule.json
                     job.status = .scheduled
                     job.nextRunAt = try schedule.requireFirstSlot(createdAt: tx.now)
                 }
                 try await tx.jobs.insert(job)
-                var events = [EventDraft.job(.jobCreated, job, actor: actor.id, data: ["name": .string(job.name)])]
+                var events = [EventDraft.job(.jobCreated, job, actor: actor.id, data: [
+                    "name": .string(job.name), "queue": .string(job.queue), "kind": job.kind.map(JSONValue.string) ?? .null,
+                ])]
                 if job.status == .scheduled {
                     events.append(.job(.jobScheduled, job, actor: actor.id, data: ["next_run_at": job.nextRunAt.wire]))
                 }

@@ -10,7 +10,8 @@ extension JobService {
     /// its gates refuse (budget, prerequisites) is left for later; if every candidate was refused by the budget, the
     /// claim itself is `BUDGET_EXCEEDED`.
     public func claim(
-        agent: String? = nil, limit: Int = 1, leaseSeconds: Int? = nil, tenant requested: String? = nil, by actor: Principal
+        agent: String? = nil, limit: Int = 1, leaseSeconds: Int? = nil, queues: [String]? = nil, kinds: [String]? = nil,
+        tenant requested: String? = nil, by actor: Principal
     ) async throws -> [Job] {
         try Authorizer.check(actor, .jobClaim)
         guard (1...PageRequest.maxLimit).contains(limit) else {
@@ -26,7 +27,7 @@ extension JobService {
         return try await store.transaction(by: actor) { tx in
             var claimed: [Job] = []
             var budgetRefusal: DocketError?
-            for var job in try await tx.jobs.lockDue(tenant: tenant, now: tx.now, limit: limit) {
+            for var job in try await tx.jobs.lockDue(tenant: tenant, queues: queues, kinds: kinds, now: tx.now, limit: limit) {
                 let before = job
                 var events: [EventDraft] = []
                 if job.status == .scheduled {
