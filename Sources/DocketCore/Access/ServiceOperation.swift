@@ -44,6 +44,7 @@ extension ServiceOperation {
     public static let eventsList = ServiceOperation("events.list", .authenticated)
 
     public static let jobCreate = ServiceOperation("job.create", .jobWrite)
+    public static let jobCreateMany = ServiceOperation("job.create_many", .jobWrite)
     public static let jobGet = ServiceOperation("job.get", .jobRead)
     public static let jobUpdate = ServiceOperation("job.update", .jobWrite)
     public static let jobDelete = ServiceOperation("job.delete", .jobWrite)

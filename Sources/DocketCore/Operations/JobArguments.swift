@@ -26,6 +26,52 @@ public struct JobCreate: OperationArguments {
     }
 }
 
+/// `job.create_many`: 1–1000 creates in one transaction, all or nothing. A job's own `tenant_id` wins over the batch's.
+public struct JobCreateMany: OperationArguments {
+    public static let maxJobs = 1000
+
+    public var tenantId: String?
+    public var jobs: [JobCreate]
+
+    public init(reading reader: inout ArgumentReader) throws(DocketError) {
+        tenantId = try reader.tenant()
+        guard case .array(let items)? = reader.raw("jobs") else {
+            throw .validation(field: "jobs", "is required: a list of job.create arguments")
+        }
+        guard (1...Self.maxJobs).contains(items.count) else {
+            throw .validation(field: "jobs", "takes 1–\(Self.maxJobs) jobs, got \(items.count)")
+        }
+        var jobs: [JobCreate] = []
+        var keys: Set<String> = []
+        for (index, item) in items.enumerated() {
+            do throws(DocketError) {
+                guard case .object(let fields) = item else { throw .validation(field: "jobs", "each job is an object") }
+                var job = try JobCreate(Arguments(fields))
+                if job.tenantId == nil { job.tenantId = tenantId }
+                if let key = job.idempotencyKey {
+                    guard keys.insert("\(job.tenantId ?? "")\u{1F}\(key)").inserted else {
+                        throw .validation(field: "idempotency_key", "appears twice in the batch")
+                    }
+                }
+                jobs.append(job)
+            } catch {
+                throw error.at(index: index)
+            }
+        }
+        self.jobs = jobs
+    }
+}
+
+extension DocketError {
+    /// The same error, about the batch element at `index` (`details.index`, and the message says which).
+    public func at(index: Int) -> DocketError {
+        var error = self
+        error.message = "jobs[\(index)]: " + message
+        error.details["index"] = .number(Double(index))
+        return error
+    }
+}
+
 /// `job.schedule`.
 public struct JobScheduling: OperationArguments {
     public var job: JobVersioned

@@ -33,6 +33,27 @@ public struct EventQueries: Sendable {
         }
     }
 
+    /// Appends many events in one statement, their seqs in the order given (`job.create_many`).
+    public func appendMany(_ events: [EventDraft]) async throws {
+        guard !events.isEmpty else { return }
+        Database.eventMark?.set()
+        let rows: JSONValue = .array(events.map { event in
+            .object([
+                "id": .string(event.id.uuidString), "topic": .string(event.topic.rawValue),
+                "tenant_id": event.tenantId.map(JSONValue.string) ?? .null, "entity_type": .string(event.entityType.rawValue),
+                "entity_id": event.entityId.map(JSONValue.string) ?? .null, "actor_id": event.actorId.map(JSONValue.string) ?? .null,
+                "data": .object(event.data),
+            ])
+        })
+        try await connection.query("""
+            INSERT INTO docket.events (id, topic, tenant_id, entity_type, entity_id, actor_id, data, leader_epoch)
+            SELECT (e->>'id')::uuid, e->>'topic', e->>'tenant_id', e->>'entity_type', e->>'entity_id', e->>'actor_id',
+                   e->'data', \(epoch)
+            FROM jsonb_array_elements(\(rows)::jsonb) WITH ORDINALITY AS a(e, n)
+            ORDER BY n
+            """, logger: logger)
+    }
+
     /// The highest `seq` below which no event can still commit. Must run as its own statement, before the read that
     /// uses it, so that read's snapshot is taken after every bound it relied on.
     public func horizon() async throws -> Int64 {

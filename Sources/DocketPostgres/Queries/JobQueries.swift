@@ -28,6 +28,44 @@ public struct JobQueries: Sendable {
             """, logger: logger)
     }
 
+    /// Inserts new jobs in one statement, in order (`job.create_many`); returns the ids inserted. A job whose
+    /// `idempotency_key` its tenant already has is left out (the caller returns the first job instead).
+    public func insertMany(_ jobs: [Job]) async throws -> Set<UUID> {
+        func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        // Integers as text: the record's input functions parse them whatever the JSON number's form.
+        func integer<N: BinaryInteger>(_ value: N?) -> JSONValue { value.map { .string("\($0)") } ?? .null }
+        let rows: JSONValue = .array(jobs.map { job in
+            .object([
+                "id": .string(job.id.uuidString), "tenant_id": .string(job.tenantId), "name": .string(job.name),
+                "description": text(job.description), "status": .string(job.status.rawValue), "priority": integer(job.priority),
+                "schedule": job.schedule ?? .null, "next_run_at": time(job.nextRunAt), "assigned_agent": text(job.assignedAgent),
+                "execution_context": .object(job.executionContext), "estimated_cost": text(job.estimatedCost?.description),
+                "timeout_seconds": integer(job.timeoutSeconds), "plan_id": text(job.planId),
+                "plan_step_index": integer(job.planStepIndex), "metadata": .object(job.metadata),
+                "callback_url": text(job.callbackUrl), "retry_policy": job.retryPolicy ?? .null,
+                "idempotency_key": text(job.idempotencyKey), "created_by": .string(job.createdBy),
+                "created_at": time(job.createdAt), "updated_at": time(job.updatedAt), "version": integer(job.version),
+                "queue": .string(job.queue), "kind": text(job.kind), "args": .object(job.args),
+            ])
+        })
+        let columns = """
+            id, tenant_id, name, description, status, priority, schedule, next_run_at, assigned_agent, execution_context,
+            estimated_cost, timeout_seconds, plan_id, plan_step_index, metadata, callback_url, retry_policy, idempotency_key,
+            created_by, created_at, updated_at, version, queue, kind, args
+            """
+        let inserted = try await connection.query("""
+            INSERT INTO docket.jobs (\(unescaped: columns))
+            SELECT \(unescaped: columns) FROM jsonb_populate_recordset(NULL::docket.jobs, \(rows)::jsonb) WITH ORDINALITY
+            ORDER BY ordinality
+            ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+            RETURNING id
+            """, logger: logger)
+        var ids: Set<UUID> = []
+        for try await id in inserted.decode(UUID.self) { ids.insert(id) }
+        return ids
+    }
+
     /// One job; with `lock`, the row is locked until the transaction ends (`FOR UPDATE`).
     public func find(_ id: UUID, lock: Bool = false) async throws -> Job? {
         let query: PostgresQuery = lock

@@ -5,6 +5,9 @@ extension OperationTable {
     /// The job operations (SPEC 2.2, 3.3).
     static let jobs: [ProtocolOperation] = [
         ProtocolOperation(.jobCreate, JobCreate.self) { input, call in try await call.jobs.create(input, by: try call.actor) },
+        ProtocolOperation(.jobCreateMany, JobCreateMany.self) { input, call in
+            JSONValue.object(["jobs": .array(try await call.jobs.createMany(input, by: try call.actor).map(\.wire))])
+        },
         ProtocolOperation(.jobGet, JobRef.self) { input, call in try await call.jobs.get(input.id, by: try call.actor) },
         ProtocolOperation(.jobUpdate, JobUpdate.self) { input, call in
             try await call.jobs.update(input.ref.id, input.fields, expectedVersion: input.ref.expectedVersion, by: try call.actor)

@@ -11,25 +11,9 @@ extension JobService {
         do {
             return try await store.inTenant(input.tenantId, by: actor, .jobCreate, write: true) { tx, tenant in
                 if let key, let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: key) { return existing }
-                var job = Job(id: UUID(), tenantId: tenant, name: input.name, createdBy: actor.id, now: tx.now)
-                input.fields.apply(to: &job)
-                job.idempotencyKey = key
-                job.queue = input.queue
-                job.kind = input.kind
-                job.args = input.args
-                if let schedule = input.schedule {
-                    job.schedule = schedule.json
-                    job.status = .scheduled
-                    job.nextRunAt = try schedule.requireFirstSlot(createdAt: tx.now)
-                }
+                let job = try Self.draft(input, tenant: tenant, by: actor, now: tx.now)
                 try await tx.jobs.insert(job)
-                var events = [EventDraft.job(.jobCreated, job, actor: actor.id, data: [
-                    "name": .string(job.name), "queue": .string(job.queue), "kind": job.kind.map(JSONValue.string) ?? .null,
-                ])]
-                if job.status == .scheduled {
-                    events.append(.job(.jobScheduled, job, actor: actor.id, data: ["next_run_at": job.nextRunAt.wire]))
-                }
-                try await tx.events.append(events)
+                try await tx.events.append(Self.createdEvents(job, by: actor))
                 return job
             }
         } catch let error where Database.violatedConstraint(error, state: "23505") == "jobs_idempotency_key" {
@@ -41,6 +25,75 @@ extension JobService {
                 return existing
             }
         }
+    }
+
+    /// `job.create_many`: up to 1,000 creates in one transaction, all or nothing: one statement inserts the jobs and
+    /// one their events. A refusal names the job at fault (`details.index`); a job whose `idempotency_key` its tenant
+    /// already has comes back as the first job, in its place.
+    public func createMany(_ input: JobCreateMany, by actor: Principal) async throws -> [Job] {
+        try Authorizer.check(actor, .jobCreateMany)
+        var resolved: [String] = []
+        for (index, job) in input.jobs.enumerated() {
+            do throws(DocketError) {
+                let tenant = try actor.tenant(for: job.tenantId)
+                try Authorizer.check(actor, .jobCreateMany, tenant: tenant)
+                resolved.append(tenant)
+            } catch {
+                throw error.at(index: index)
+            }
+        }
+        let tenants = resolved
+        return try await store.transaction(by: actor) { tx in
+            var drafts: [Job] = []
+            for (index, job) in input.jobs.enumerated() {
+                do {
+                    drafts.append(try Self.draft(job, tenant: tenants[index], by: actor, now: tx.now))
+                } catch let error as DocketError {
+                    throw error.at(index: index)
+                }
+            }
+            let inserted = try await tx.jobs.insertMany(drafts)
+            var jobs: [Job] = [], events: [EventDraft] = []
+            for job in drafts {
+                if inserted.contains(job.id) {
+                    jobs.append(job)
+                    events += Self.createdEvents(job, by: actor)
+                } else if let key = job.idempotencyKey, let existing = try await tx.jobs.find(tenant: job.tenantId, idempotencyKey: key) {
+                    jobs.append(existing)
+                } else {
+                    throw DocketError(.internal, "job \(job.id) was neither inserted nor found by its idempotency key")
+                }
+            }
+            try await tx.events.appendMany(events)
+            return jobs
+        }
+    }
+
+    /// The job `input` describes, not stored yet: a draft, or scheduled for its first slot.
+    static func draft(_ input: JobCreate, tenant: String, by actor: Principal, now: Date) throws -> Job {
+        var job = Job(id: UUID(), tenantId: tenant, name: input.name, createdBy: actor.id, now: now)
+        input.fields.apply(to: &job)
+        job.idempotencyKey = input.idempotencyKey
+        job.queue = input.queue
+        job.kind = input.kind
+        job.args = input.args
+        if let schedule = input.schedule {
+            job.schedule = schedule.json
+            job.status = .scheduled
+            job.nextRunAt = try schedule.requireFirstSlot(createdAt: now)
+        }
+        return job
+    }
+
+    /// `job.created` (with the queue and kind a worker routes by), and `job.scheduled` for a scheduled job.
+    static func createdEvents(_ job: Job, by actor: Principal) -> [EventDraft] {
+        var events = [EventDraft.job(.jobCreated, job, actor: actor.id, data: [
+            "name": .string(job.name), "queue": .string(job.queue), "kind": job.kind.map(JSONValue.string) ?? .null,
+        ])]
+        if job.status == .scheduled {
+            events.append(.job(.jobScheduled, job, actor: actor.id, data: ["next_run_at": job.nextRunAt.wire]))
+        }
+        return events
     }
 
     /// `job.update`: the mutable fields only, optionally guarded by `expected_version`.
