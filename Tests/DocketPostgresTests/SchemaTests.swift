@@ -133,7 +133,7 @@ struct SchemaTests {
             ]).runAsync().text
             let tables = output.split(separator: "\n").map(String.init)
             #expect(tables == ["api_keys", "budgets", "callback_secrets", "events", "instances", "job_runs", "job_tasks", "jobs",
-                               "leadership", "schema_migrations", "server_secrets", "sweep_runs", "task_dependencies", "tasks"])
+                               "leadership", "queues", "schema_migrations", "server_secrets", "sweep_runs", "task_dependencies", "tasks"])
             let documented = try String(contentsOfFile: packageRoot + "/docs/schema.md", encoding: .utf8)
             for table in tables {
                 #expect(documented.contains("`docket.\(table)`"), "docs/schema.md describes \(table)")

@@ -49,7 +49,7 @@ struct OperationTableTests {
         "topics": .array([.string("job.*")]), "subscription_id": .string("s"), "step_index": .number(1), "agent": .string("a"),
         "assignee_id": .string("a"), "context_updates": .object([:]), "priority": .number(50), "limit": .string("1.00"),
         "period": .string("day"), "schedule": .object(["kind": .string("interval"), "every_seconds": .number(60)]),
-        "jobs": .array([.object(["name": .string("n")])]),
+        "jobs": .array([.object(["name": .string("n")])]), "queue": .string("q"),
     ]
 
     /// The required fields of `operation`, found by giving each field its refusal names until none is missing.

@@ -43,7 +43,7 @@ public struct RecurrenceSweep: MaintenanceSweep {
         for id in ids {
             do {
                 if try await jobs.fireDue(id, by: pass.actor).status != .scheduled { changed += 1 }
-            } catch let error as DocketError where error.code == .budgetExceeded || error.code == .dependencyError
+            } catch let error as DocketError where error.code == .budgetExceeded || error.code == .dependencyError || error.code == .rateLimited
                 || error.code == .invalidTransition {
                 continue  // gated (it stays due and is looked at again), or its slot already ran
             }

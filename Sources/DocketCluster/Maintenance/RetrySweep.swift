@@ -33,7 +33,7 @@ public struct RetrySweep: MaintenanceSweep {
         for id in ids {
             do {
                 if try await jobs.retryDue(id, by: pass.actor) != nil { changed += 1 }
-            } catch let error as DocketError where error.code == .budgetExceeded || error.code == .dependencyError
+            } catch let error as DocketError where error.code == .budgetExceeded || error.code == .dependencyError || error.code == .rateLimited
                 || error.code == .concurrencyError {
                 continue  // gated for now, or changed meanwhile: the next pass looks again
             }

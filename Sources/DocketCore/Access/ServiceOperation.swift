@@ -45,6 +45,11 @@ extension ServiceOperation {
 
     public static let jobCreate = ServiceOperation("job.create", .jobWrite)
     public static let jobCreateMany = ServiceOperation("job.create_many", .jobWrite)
+    public static let queueList = ServiceOperation("queue.list", .jobRead)
+    public static let queueGet = ServiceOperation("queue.get", .jobRead)
+    public static let queueUpdate = ServiceOperation("queue.update", .jobAdmin)
+    public static let queuePause = ServiceOperation("queue.pause", .jobAdmin)
+    public static let queueResume = ServiceOperation("queue.resume", .jobAdmin)
     public static let jobGet = ServiceOperation("job.get", .jobRead)
     public static let jobUpdate = ServiceOperation("job.update", .jobWrite)
     public static let jobDelete = ServiceOperation("job.delete", .jobWrite)

@@ -5,7 +5,7 @@ import Foundation
 /// The database assigns `seq` (the bus order) and `occurred_at`; `id` is chosen here so callers can refer to it.
 public struct EventDraft: Sendable, Hashable {
     public enum EntityType: String, Sendable, Hashable, Codable {
-        case job, task, cluster
+        case job, task, cluster, queue
     }
 
     public var id: UUID

@@ -20,7 +20,7 @@ public struct EventFilter: Sendable, Hashable {
         }
         let scopes = actor.effectiveScopes
         var readable: Set<EventDraft.EntityType> = []
-        if scopes.contains(.jobRead) { readable.insert(.job) }
+        if scopes.contains(.jobRead) { readable.formUnion([.job, .queue]) }
         if scopes.contains(.taskRead) { readable.insert(.task) }
         if scopes.contains(.clusterRead) { readable.insert(.cluster) }
         for pattern in patterns {
@@ -71,7 +71,7 @@ public struct EventFilter: Sendable, Hashable {
 
     /// The entity types a pattern can match; a pattern that is not a topic, a family or `*` is `VALIDATION_ERROR`.
     static func families(of pattern: String) throws(DocketError) -> Set<EventDraft.EntityType> {
-        if pattern == "*" { return [.job, .task, .cluster] }
+        if pattern == "*" { return [.job, .task, .cluster, .queue] }
         if pattern.hasSuffix(".*"), let family = EventDraft.EntityType(rawValue: String(pattern.dropLast(2))) {
             return [family]
         }

@@ -4,6 +4,7 @@ public enum Topic: String, Sendable, Hashable, CaseIterable, Codable {
     case jobStatusChanged = "job.status_changed", jobScheduled = "job.scheduled", jobStarted = "job.started"
     case jobSucceeded = "job.succeeded", jobFailed = "job.failed", jobCancelled = "job.cancelled"
     case jobCancelRequested = "job.cancel_requested", jobPaused = "job.paused", jobResumed = "job.resumed"
+    case queueUpdated = "queue.updated", queuePaused = "queue.paused", queueResumed = "queue.resumed"
     case jobRetried = "job.retried", jobTimedOut = "job.timed_out", jobCheckpointed = "job.checkpointed"
     case jobAgentAssigned = "job.agent_assigned", jobTaskLinked = "job.task_linked"
     case jobTaskUnlinked = "job.task_unlinked", jobTasksCompleted = "job.tasks_completed"

@@ -277,3 +277,47 @@ public struct BudgetSetting: OperationArguments {
         period = try reader.required("period", try reader.optionalEnum("period", Budget.Period.self), "is required: day, month or total")
     }
 }
+
+/// `queue.get`, `queue.pause`, `queue.resume`.
+public struct QueueRef: OperationArguments {
+    public var tenantId: String?
+    public var name: String
+
+    public init(reading reader: inout ArgumentReader) throws(DocketError) {
+        tenantId = try reader.tenant()
+        guard let name = try reader.optionalQueue("queue") else { throw .validation(field: "queue", "is required") }
+        self.name = name
+    }
+}
+
+/// `queue.update`: each given setting; null clears a limit.
+public struct QueueUpdate: OperationArguments {
+    public var queue: QueueRef
+    public var concurrency: Int??
+    public var rateLimit: Queue.RateLimit??
+    public var weight: Int?
+
+    public init(reading reader: inout ArgumentReader) throws(DocketError) {
+        queue = try QueueRef(reading: &reader)
+        if reader.has("concurrency") { concurrency = .some(try reader.optionalInt("concurrency", range: 1...1_000_000)) }
+        if let raw = reader.raw("rate_limit") {
+            switch raw {
+            case .null: rateLimit = .some(nil)
+            case .object(let fields):
+                var limit = ArgumentReader(Arguments(fields))
+                do throws(DocketError) {
+                    guard let count = try limit.optionalInt("count", range: 1...1_000_000),
+                          let per = try limit.optionalInt("per_seconds", range: 1...86_400) else {
+                        throw .validation(field: "rate_limit", "needs count and per_seconds")
+                    }
+                    try limit.finish()
+                    rateLimit = .some(Queue.RateLimit(count: count, perSeconds: per))
+                } catch {
+                    throw .validation(field: "rate_limit", error.message)
+                }
+            default: throw .validation(field: "rate_limit", "must be {count, per_seconds} or null")
+            }
+        }
+        weight = try reader.optionalInt("weight", range: 1...1_000)
+    }
+}

@@ -125,6 +125,7 @@ public struct JobQueries: Sendable {
                  WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'scheduled' AND next_run_at <= \(now)
                    AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
                    AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
+                   AND NOT EXISTS (SELECT 1 FROM docket.queues q WHERE q.tenant_id = jobs.tenant_id AND q.name = jobs.queue AND q.paused)
                  ORDER BY priority DESC, next_run_at LIMIT \(Int32(limit)) FOR UPDATE SKIP LOCKED
             ), unheld AS (
                 SELECT id, priority, started_at AS due FROM docket.jobs

@@ -147,6 +147,7 @@ struct ServiceTransaction: Sendable {
     var runs: JobRunQueries { JobRunQueries(connection, logger: logger, epoch: term?.epoch) }
     var budgets: BudgetQueries { BudgetQueries(connection, logger: logger) }
     var links: JobTaskQueries { JobTaskQueries(connection, logger: logger) }
+    var queues: QueueQueries { QueueQueries(connection, logger: logger) }
     var tasks: TaskQueries { TaskQueries(connection, logger: logger) }
     var dependencies: TaskDependencyQueries { TaskDependencyQueries(connection, logger: logger) }
     var events: EventQueries { EventQueries(connection, logger: logger, epoch: term?.epoch) }

@@ -31,7 +31,8 @@ extension JobService {
         return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(1)])
     }
 
-    /// Prerequisite tasks must be completed, and the tenant's budget must admit the job's cost.
+    /// Prerequisite tasks must be completed, the job's queue must admit one more start, and the tenant's budget must
+    /// admit the job's cost.
     func checkGates(_ job: Job, _ tx: JobTransaction) async throws {
         let open = try await tx.links.openTasks(job: job.id, relationship: "prerequisite")
         if !open.isEmpty {
@@ -40,6 +41,7 @@ extension JobService {
                     + open.map { $0.uuidString.lowercased() }.joined(separator: ", "),
                 details: ["job_id": .string(job.idText), "tasks": .array(open.map { .string($0.uuidString.lowercased()) })])
         }
+        try await admit(job, tx)
         guard let budget = try await tx.budgets.find(tenant: job.tenantId, lock: true) else { return }
         let spent = try await tx.jobs.spend(tenant: job.tenantId, since: budget.periodStart(now: tx.now), excluding: job.id)
         try budget.admit(spent: spent, cost: job.actualCost ?? job.estimatedCost ?? .zero, jobId: job.idText)
@@ -190,6 +192,7 @@ extension JobService {
         try await store.change(id, by: actor, .jobResume, expectedVersion: expectedVersion) { job, tx in
             let from = job.status
             try job.move(to: .running, via: "job.resume", now: tx.now)
+            try await admit(job, tx)
             job.deadlineAt = job.timeoutSeconds.map { tx.now.addingTimeInterval(Double($0)) }
             var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id)
             events.removeAll { $0.topic == .jobStarted }

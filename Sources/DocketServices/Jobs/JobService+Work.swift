@@ -33,7 +33,8 @@ extension JobService {
                 if job.status == .scheduled {
                     do {
                         events = try await beginOccurrence(&job, tx, worker: worker)
-                    } catch let error as DocketError where error.code == .budgetExceeded || error.code == .dependencyError {
+                    } catch let error as DocketError
+                        where error.code == .budgetExceeded || error.code == .dependencyError || error.code == .rateLimited {
                         if error.code == .budgetExceeded { budgetRefusal = error }
                         continue
                     }

@@ -1,0 +1,110 @@
+import DocketCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Statements on `docket.queues`, and the counts of a queue's jobs its limits need.
+public struct QueueQueries: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    public init(_ connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    static let columns = "tenant_id, name, concurrency, rate_limit_count, rate_limit_seconds, paused, weight, updated_at"
+
+    static func decode(_ row: PostgresRow) throws -> Queue {
+        var r = RowReader(row)
+        return try decode(&r)
+    }
+
+    static func decode(_ r: inout RowReader) throws -> Queue {
+        var queue = Queue(tenantId: try r.next(), name: try r.next())
+        queue.concurrency = try r.optionalInteger()
+        let count = try r.optionalInteger(), per = try r.optionalInteger()
+        if let count, let per { queue.rateLimit = Queue.RateLimit(count: count, perSeconds: per) }
+        queue.paused = try r.next()
+        queue.weight = try r.integer()
+        queue.updatedAt = try r.next()
+        return queue
+    }
+
+    /// The stored settings of a queue; with `lock`, the row is locked until the transaction ends, which is what makes
+    /// the limits exact: every start in the queue takes this lock first.
+    public func find(tenant: String, name: String, lock: Bool = false) async throws -> Queue? {
+        try await connection.query("""
+            SELECT \(unescaped: Self.columns) FROM docket.queues WHERE tenant_id = \(tenant) AND name = \(name)
+            \(unescaped: lock ? "FOR UPDATE" : "")
+            """, logger: logger).collect().first.map(Self.decode)
+    }
+
+    /// Stores a queue's settings (creating its row) and returns them.
+    public func save(_ queue: Queue) async throws -> Queue {
+        let rows = try await connection.query("""
+            INSERT INTO docket.queues (tenant_id, name, concurrency, rate_limit_count, rate_limit_seconds, paused, weight, updated_at)
+            VALUES (\(queue.tenantId), \(queue.name), \(queue.concurrency.map(Int32.init)), \(queue.rateLimit.map { Int32($0.count) }),
+                    \(queue.rateLimit.map { Int32($0.perSeconds) }), \(queue.paused), \(Int32(queue.weight)), now())
+            ON CONFLICT (tenant_id, name) DO UPDATE SET concurrency = EXCLUDED.concurrency,
+                rate_limit_count = EXCLUDED.rate_limit_count, rate_limit_seconds = EXCLUDED.rate_limit_seconds,
+                paused = EXCLUDED.paused, weight = EXCLUDED.weight, updated_at = now()
+            RETURNING \(unescaped: Self.columns)
+            """, logger: logger).collect()
+        return try Self.decode(rows[0])
+    }
+
+    /// The queue's running jobs.
+    public func running(tenant: String, name: String) async throws -> Int {
+        let rows = try await connection.query("""
+            SELECT count(*)::int FROM docket.jobs WHERE tenant_id = \(tenant) AND queue = \(name) AND status = 'running'
+            """, logger: logger).collect()
+        return try rows.first?.decode(Int.self) ?? 0
+    }
+
+    /// The queue's starts (opened runs) since `since`.
+    public func starts(tenant: String, name: String, since: Date) async throws -> Int {
+        let rows = try await connection.query("""
+            SELECT count(*)::int FROM docket.job_runs r JOIN docket.jobs j ON j.id = r.job_id
+            WHERE r.tenant_id = \(tenant) AND r.started_at > \(since) AND j.queue = \(name)
+            """, logger: logger).collect()
+        return try rows.first?.decode(Int.self) ?? 0
+    }
+
+    /// Every queue of a tenant — those with stored settings and those that only have jobs — with its counts.
+    public func list(tenant: String, now: Date) async throws -> [Queue] {
+        let rows = try await connection.query("""
+            WITH names AS (
+                SELECT DISTINCT queue AS name FROM docket.jobs WHERE tenant_id = \(tenant)
+                UNION SELECT name FROM docket.queues WHERE tenant_id = \(tenant)
+            ), counts AS (
+                SELECT queue AS name,
+                       count(*) FILTER (WHERE (status = 'scheduled' AND next_run_at <= \(now))
+                                           OR (status = 'running' AND claimed_by IS NULL))::int AS available,
+                       count(*) FILTER (WHERE status = 'scheduled' AND next_run_at > \(now))::int AS scheduled,
+                       count(*) FILTER (WHERE status = 'running')::int AS running,
+                       count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                       min(CASE WHEN status = 'scheduled' AND next_run_at <= \(now) THEN next_run_at
+                                WHEN status = 'running' AND claimed_by IS NULL THEN started_at END) AS oldest
+                FROM docket.jobs WHERE tenant_id = \(tenant) GROUP BY queue
+            )
+            SELECT \(tenant)::text, n.name, q.concurrency, q.rate_limit_count, q.rate_limit_seconds,
+                   coalesce(q.paused, false), coalesce(q.weight, 1), q.updated_at,
+                   coalesce(c.available, 0), coalesce(c.scheduled, 0), coalesce(c.running, 0), coalesce(c.failed, 0), c.oldest
+            FROM names n
+            LEFT JOIN docket.queues q ON q.tenant_id = \(tenant) AND q.name = n.name
+            LEFT JOIN counts c ON c.name = n.name
+            ORDER BY n.name
+            """, logger: logger).collect()
+        return try rows.map { row in
+            var r = RowReader(row)
+            var queue = try Self.decode(&r)
+            queue.counts.available = try r.integer()
+            queue.counts.scheduled = try r.integer()
+            queue.counts.running = try r.integer()
+            queue.counts.failed = try r.integer()
+            queue.counts.oldestAvailableSince = try r.next()
+            return queue
+        }
+    }
+}
