@@ -215,3 +215,62 @@ import Testing
         }
     }
 }
+
+/// Fair share: one claim over several queues (or a system worker's over tenants) splits by weight while all have
+/// work, and gives everything to whoever has work when the others have none.
+@Suite struct FairShareClaimTests {
+    func backlog(_ client: DocketClient, tenant: String, queue: String, count: Int) async throws {
+        var jobs: [JSONValue] = []
+        for index in 0..<count { jobs.append(.object(["name": .string("\(queue)-\(index)"), "queue": .string(queue)])) }
+        let ids = try await client.call("job.create_many", ["tenant_id": .string(tenant), "jobs": .array(jobs)])["jobs"]?.list ?? []
+        // Started and held by no worker: claimable at once.
+        for job in ids { try await client.call("job.start", ["job_id": job["id"]!, "tenant_id": .string(tenant)]) }
+    }
+
+    /// Claims one job at a time `count` times and counts them by `key`.
+    func claimOneByOne(_ client: DocketClient, _ args: [String: JSONValue], count: Int, key: String) async throws -> [String: Int] {
+        var seen: [String: Int] = [:]
+        for _ in 0..<count {
+            var request = args
+            request["limit"] = .number(1)
+            for job in try await client.call("job.claim", request).list {
+                seen[job[key]?.stringValue ?? "?", default: 0] += 1
+            }
+        }
+        return seen
+    }
+
+    @Test func weightsSplitClaimsAndIdleQueuesGiveWay() async throws {
+        try await withDocketd { server, _ in
+            let client = try await server.client()
+            defer { Task { await client.close() } }
+            let t: JSONValue = .string("t")
+            _ = try await client.call("queue.update", ["queue": .string("heavy"), "tenant_id": t, "weight": .number(3)])
+            try await backlog(client, tenant: "t", queue: "heavy", count: 700)
+            try await backlog(client, tenant: "t", queue: "light", count: 700)
+            let split = try await claimOneByOne(client, ["tenant_id": t], count: 800, key: "queue")
+            let heavy = Double(split["heavy"] ?? 0) / 800
+            print("fair-share figures: heavy \(split["heavy"] ?? 0), light \(split["light"] ?? 0) of 800 one-job claims")
+            #expect(abs(heavy - 0.75) <= 0.05, "75/25 ± 5 %: \(split)")
+            // The heavy queue empties (700 - its share left); the light one then gets every claim.
+            let rest = try await claimOneByOne(client, ["tenant_id": t], count: 400, key: "queue")
+            #expect((split["heavy"] ?? 0) + (rest["heavy"] ?? 0) == 700, "the heavy backlog drains: \(split) then \(rest)")
+            #expect((split["light"] ?? 0) + (rest["light"] ?? 0) == 500, "every other claim took the light queue: \(split) then \(rest)")
+        }
+    }
+
+    @Test func aSystemWorkerSharesAcrossTenants() async throws {
+        try await withDocketd { server, _ in
+            let client = try await server.client()
+            defer { Task { await client.close() } }
+            _ = try await client.call("queue.update", ["queue": .string("default"), "tenant_id": .string("big"), "weight": .number(3)])
+            try await backlog(client, tenant: "big", queue: "default", count: 500)
+            try await backlog(client, tenant: "small", queue: "default", count: 500)
+            // The admin key is a system actor: no tenant named, every tenant's queues.
+            let split = try await claimOneByOne(client, [:], count: 400, key: "tenant_id")
+            let big = Double(split["big"] ?? 0) / 400
+            print("fair-share figures: tenant big \(split["big"] ?? 0), small \(split["small"] ?? 0) of 400 system claims")
+            #expect(abs(big - 0.75) <= 0.07, "by the tenants' queue weights: \(split)")
+        }
+    }
+}

@@ -142,6 +142,26 @@ public struct JobQueries: Sendable {
             """, logger: logger).collect().map(JobRow.decode)
     }
 
+    /// The queues (with their tenants) that have jobs a claim could take now, within the claim's routing: what a
+    /// fair-share claim splits its slots over.
+    public func dueQueues(tenant: String?, queues: [String]?, kinds: [String]?, now: Date) async throws -> [(tenant: String, queue: String)] {
+        let rows = try await connection.query("""
+            SELECT tenant_id, queue FROM docket.jobs
+             WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'scheduled' AND next_run_at <= \(now)
+               AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
+               AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
+            UNION
+            SELECT tenant_id, queue FROM docket.jobs
+             WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'running' AND claimed_by IS NULL
+               AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
+               AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
+            ORDER BY 1, 2 LIMIT 1000
+            """, logger: logger)
+        var found: [(tenant: String, queue: String)] = []
+        for try await (tenant, queue) in rows.decode((String, String).self) { found.append((tenant, queue)) }
+        return found
+    }
+
     /// The cost counted against a tenant's budget since `since` (nil: all time), jobs in `excluding` left out.
     public func spend(tenant: String, since: Date?, excluding: UUID) async throws -> Money {
         let rows = try await connection.query("""

@@ -54,6 +54,25 @@ public struct QueueQueries: Sendable {
         return try Self.decode(rows[0])
     }
 
+    /// The weights of the given queues that have stored settings, by tenant and name (the others weigh 1), and
+    /// whether each is paused.
+    public func weights(of queues: [(tenant: String, queue: String)]) async throws -> [String: (weight: Int, paused: Bool)] {
+        let tenants = queues.map(\.tenant), names = queues.map(\.queue)
+        let rows = try await connection.query("""
+            SELECT q.tenant_id, q.name, q.weight, q.paused FROM docket.queues q
+            JOIN unnest(\(tenants)::text[], \(names)::text[]) AS wanted(tenant_id, name)
+              ON wanted.tenant_id = q.tenant_id AND wanted.name = q.name
+            """, logger: logger)
+        var found: [String: (weight: Int, paused: Bool)] = [:]
+        for try await (tenant, name, weight, paused) in rows.decode((String, String, Int32, Bool).self) {
+            found[Self.key(tenant, name)] = (Int(weight), paused)
+        }
+        return found
+    }
+
+    /// The key of a tenant's queue in `weights(of:)`.
+    public static func key(_ tenant: String, _ queue: String) -> String { tenant + "\u{1F}" + queue }
+
     /// The queue's running jobs.
     public func running(tenant: String, name: String) async throws -> Int {
         let rows = try await connection.query("""

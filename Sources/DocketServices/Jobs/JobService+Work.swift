@@ -27,7 +27,7 @@ extension JobService {
         return try await store.transaction(by: actor) { tx in
             var claimed: [Job] = []
             var budgetRefusal: DocketError?
-            for var job in try await tx.jobs.lockDue(tenant: tenant, queues: queues, kinds: kinds, now: tx.now, limit: limit) {
+            for var job in try await self.lockFairly(tx, tenant: tenant, queues: queues, kinds: kinds, limit: limit) {
                 let before = job
                 var events: [EventDraft] = []
                 if job.status == .scheduled {
@@ -52,6 +52,38 @@ extension JobService {
             if claimed.isEmpty, let budgetRefusal { throw budgetRefusal }
             return claimed
         }
+    }
+
+    /// Locks up to `limit` due jobs for one claim. When they may come from several queues (or, for a system worker,
+    /// several tenants), the slots are shared by the queues' weights among those with due work (`FairShare`); a queue
+    /// that gives fewer than its share leaves the rest to the others, so no capacity idles while anyone has work.
+    func lockFairly(_ tx: JobTransaction, tenant: String?, queues: [String]?, kinds: [String]?, limit: Int) async throws -> [Job] {
+        let due = try await tx.jobs.dueQueues(tenant: tenant, queues: queues, kinds: kinds, now: tx.now)
+        guard due.count > 1 else {
+            return try await tx.jobs.lockDue(tenant: tenant, queues: queues, kinds: kinds, now: tx.now, limit: limit)
+        }
+        let settings = try await tx.queues.weights(of: due)
+        var pool = due.compactMap { candidate -> (tenant: String, queue: String, weight: Int)? in
+            let stored = settings[QueueQueries.key(candidate.tenant, candidate.queue)]
+            if stored?.paused == true { return nil }
+            return (candidate.tenant, candidate.queue, stored?.weight ?? 1)
+        }
+        var random = SystemRandomNumberGenerator()
+        var locked: [Job] = []
+        while locked.count < limit, !pool.isEmpty {
+            let shares = FairShare.allocate(limit - locked.count, weights: pool.map(\.weight), using: &random)
+            var exhausted: Set<Int> = []
+            for (index, share) in shares.enumerated() where share > 0 {
+                let got = try await tx.jobs.lockDue(tenant: pool[index].tenant, queues: [pool[index].queue], kinds: kinds,
+                                                    now: tx.now, limit: share)
+                locked += got
+                if got.count < share { exhausted.insert(index) }
+            }
+            guard !exhausted.isEmpty else { break }
+            pool = pool.indices.filter { !exhausted.contains($0) }.map { pool[$0] }
+        }
+        // Answered highest priority first, as a single-queue claim is.
+        return locked.sorted { ($0.priority, $1.nextRunAt ?? $1.startedAt ?? .distantPast) > ($1.priority, $0.nextRunAt ?? $0.startedAt ?? .distantPast) }
     }
 
     /// `job.heartbeat`: extends a running job's lease and tells the worker whether to cancel or pause.
