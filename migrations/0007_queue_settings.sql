@@ -26,4 +26,30 @@ ALTER TABLE docket.events ADD CONSTRAINT events_entity_type_check CHECK (entity_
 ALTER TABLE docket.events DROP CONSTRAINT events_topic_check;
 ALTER TABLE docket.events ADD CONSTRAINT events_topic_check CHECK (topic ~ '^(job|task|cluster|queue)\.[a-z_]+$');
 
+-- Every queue of every tenant — with settings, or only with jobs — its settings and its jobs by state (docs/operations.md).
+CREATE VIEW docket.queue_overview AS
+WITH names AS (
+    SELECT DISTINCT tenant_id, queue AS name FROM docket.jobs
+    UNION
+    SELECT tenant_id, name FROM docket.queues
+), counts AS (
+    SELECT tenant_id, queue AS name,
+           count(*) FILTER (WHERE (status = 'scheduled' AND next_run_at <= now())
+                               OR (status = 'running' AND claimed_by IS NULL))::int AS available,
+           count(*) FILTER (WHERE status = 'scheduled' AND next_run_at > now())::int AS scheduled,
+           count(*) FILTER (WHERE status = 'running')::int AS running,
+           count(*) FILTER (WHERE status = 'failed')::int AS failed,
+           min(CASE WHEN status = 'scheduled' AND next_run_at <= now() THEN next_run_at
+                    WHEN status = 'running' AND claimed_by IS NULL THEN started_at END) AS oldest_available_since
+    FROM docket.jobs
+    GROUP BY tenant_id, queue
+)
+SELECT n.tenant_id, n.name AS queue, q.concurrency, q.rate_limit_count, q.rate_limit_seconds,
+       coalesce(q.paused, false) AS paused, coalesce(q.weight, 1) AS weight, q.updated_at,
+       coalesce(c.available, 0) AS available, coalesce(c.scheduled, 0) AS scheduled, coalesce(c.running, 0) AS running,
+       coalesce(c.failed, 0) AS failed, c.oldest_available_since
+FROM names n
+LEFT JOIN docket.queues q ON q.tenant_id = n.tenant_id AND q.name = n.name
+LEFT JOIN counts c ON c.tenant_id = n.tenant_id AND c.name = n.name;
+
 INSERT INTO docket.schema_migrations (version, name) VALUES (7, 'queue_settings');

@@ -2,6 +2,8 @@ import DocketBus
 import DocketCluster
 import DocketPostgres
 import DocketServer
+import DocketServices
+import Foundation
 import Prometheus
 import Synchronization
 
@@ -14,11 +16,13 @@ final class DaemonMetrics: Sendable {
     let elector: LeaderElector
     let maintainer: Maintainer
     let bus: EventWiring
+    let jobs: JobService
     /// What each mirrored counter was last set to: Prometheus counters only go up, by the difference.
     private let mirrored = Mutex<[String: Double]>([:])
 
     init(registry: PrometheusCollectorRegistry, pool: DatabasePool, server: ProtocolServer, elector: LeaderElector,
-         maintainer: Maintainer, bus: EventWiring) {
+         maintainer: Maintainer, bus: EventWiring, jobs: JobService) {
+        self.jobs = jobs
         self.registry = registry
         self.pool = pool
         self.server = server
@@ -27,7 +31,8 @@ final class DaemonMetrics: Sendable {
         self.bus = bus
     }
 
-    func sample() {
+    func sample() async {
+        await sampleQueues()
         let usage = pool.usage
         gauge("db_pool_in_use", "Requests holding a database connection (at most the pool size).", usage.current)
         gauge("db_pool_in_use_peak", "Most requests holding a database connection at once since start.", usage.peak)
@@ -60,8 +65,27 @@ final class DaemonMetrics: Sendable {
         counter("bus_notifications", "Wake-up NOTIFYs sent by this instance.", bus.notifier.notificationsSent)
     }
 
-    private func gauge(_ name: String, _ help: String, _ value: Int) {
-        registry.makeGauge(descriptor: .docket(name, help: help)).set(Int64(value))
+    private func gauge(_ name: String, _ help: String, _ value: Int, labels: [(String, String)] = []) {
+        registry.makeGauge(descriptor: .docket(name, help: help), labels: labels).set(Int64(value))
+    }
+
+    /// Per queue: its available and running jobs and the age of its oldest available one (read within 800 ms, or
+    /// left as last sampled), and the starts its limits refused on this instance.
+    private func sampleQueues() async {
+        for (key, refused) in jobs.refusals.snapshot {
+            counter("queue_starts_refused", "Starts a queue's limit refused on this instance, by tenant, queue and limit.", refused,
+                    labels: [("tenant", key.tenant), ("queue", key.queue), ("limit", key.limit)])
+        }
+        let jobs = self.jobs
+        guard let queues = try? await Deadline.race(.milliseconds(800), { try await jobs.queueOverview() }) else { return }
+        let now = Date()
+        for queue in queues {
+            let labels = [("tenant", queue.tenantId), ("queue", queue.name)]
+            gauge("queue_available", "Jobs a claim could take now, by tenant and queue.", queue.counts.available, labels: labels)
+            gauge("queue_running", "Running jobs, by tenant and queue.", queue.counts.running, labels: labels)
+            let age = queue.counts.oldestAvailableSince.map { max(0, Int(now.timeIntervalSince($0))) } ?? 0
+            gauge("queue_oldest_available_seconds", "Age of the oldest available job, by tenant and queue.", age, labels: labels)
+        }
     }
 
     private func counter(_ name: String, _ help: String, _ value: some BinaryInteger, labels: [(String, String)] = []) {

@@ -69,9 +69,9 @@ public struct DocketDaemon: Sendable {
                                            transport: transport, recurrenceWake: bus.scheduleChanged),
                                     elector: elector, database: database, logger: logger)
         let sampler = DaemonMetrics(registry: metrics.registry, pool: pool, server: protocolServer, elector: elector,
-                                    maintainer: maintainer, bus: bus)
+                                    maintainer: maintainer, bus: bus, jobs: jobs)
         let health = HealthServer(host: settings.httpHost, port: settings.httpPort, metrics: metrics, logger: logger,
-                                  maxConnections: settings.httpMaxConnections, sample: { sampler.sample() }) {
+                                  maxConnections: settings.httpMaxConnections, sample: { await sampler.sample() }) {
             await Self.readiness(pool: pool, database: database, notifications: notifications, logger: logger)
         }
         let registry = InstanceRegistry(database: database, instanceId: instanceId, version: Self.version, elector: elector) {

@@ -15,7 +15,7 @@ import Synchronization
 public final class HealthServer: Service, Sendable {
     public typealias ReadinessCheck = @Sendable () async -> (ready: Bool, detail: String)
     /// Brings the sampled gauges of /metrics up to date (those owned by other parts), just before a scrape.
-    public typealias MetricsSampler = @Sendable () -> Void
+    public typealias MetricsSampler = @Sendable () async -> Void
 
     let host: String
     let port: Int
@@ -144,7 +144,7 @@ public final class HealthServer: Service, Sendable {
             let (ready, detail) = await readiness()
             return (ready ? .ok : .serviceUnavailable, detail + "\n")
         case "/metrics":
-            return (.ok, metrics.render(sampling: sample))
+            return (.ok, await metrics.render(sampling: sample))
         default:
             return (.notFound, "not found: try /healthz, /readyz or /metrics\n")
         }

@@ -38,8 +38,8 @@ public final class ServerMetrics: Sendable {
     func connectionClosed() { connections.decrement() }
 
     /// The Prometheus text exposition; `sample` first brings the sampled gauges up to date.
-    public func render(sampling sample: () -> Void = {}) -> String {
-        sample()
+    public func render(sampling sample: () async -> Void = {}) async -> String {
+        await sample()
         return registry.emitToString()
     }
 }

@@ -39,6 +39,6 @@ struct Docket: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docket",
         abstract: "Operate a Docket cluster: migrations, the embedded database, API keys, budgets, jobs and tasks.",
-        subcommands: [Migrate.self, DB.self, Keys.self, BudgetCommand.self, Jobs.self, Tasks.self, Cluster.self, Events.self]
+        subcommands: [Migrate.self, DB.self, Keys.self, BudgetCommand.self, Jobs.self, Queues.self, Tasks.self, Cluster.self, Events.self]
     )
 }

@@ -90,30 +90,15 @@ public struct QueueQueries: Sendable {
         return try rows.first?.decode(Int.self) ?? 0
     }
 
-    /// Every queue of a tenant — those with stored settings and those that only have jobs — with its counts.
-    public func list(tenant: String, now: Date) async throws -> [Queue] {
+    /// Every queue of a tenant (every tenant when nil, at most `limit`) — those with stored settings and those that only
+    /// have jobs — with its counts, from `docket.queue_overview`.
+    public func list(tenant: String?, name: String? = nil, limit: Int = 1000) async throws -> [Queue] {
         let rows = try await connection.query("""
-            WITH names AS (
-                SELECT DISTINCT queue AS name FROM docket.jobs WHERE tenant_id = \(tenant)
-                UNION SELECT name FROM docket.queues WHERE tenant_id = \(tenant)
-            ), counts AS (
-                SELECT queue AS name,
-                       count(*) FILTER (WHERE (status = 'scheduled' AND next_run_at <= \(now))
-                                           OR (status = 'running' AND claimed_by IS NULL))::int AS available,
-                       count(*) FILTER (WHERE status = 'scheduled' AND next_run_at > \(now))::int AS scheduled,
-                       count(*) FILTER (WHERE status = 'running')::int AS running,
-                       count(*) FILTER (WHERE status = 'failed')::int AS failed,
-                       min(CASE WHEN status = 'scheduled' AND next_run_at <= \(now) THEN next_run_at
-                                WHEN status = 'running' AND claimed_by IS NULL THEN started_at END) AS oldest
-                FROM docket.jobs WHERE tenant_id = \(tenant) GROUP BY queue
-            )
-            SELECT \(tenant)::text, n.name, q.concurrency, q.rate_limit_count, q.rate_limit_seconds,
-                   coalesce(q.paused, false), coalesce(q.weight, 1), q.updated_at,
-                   coalesce(c.available, 0), coalesce(c.scheduled, 0), coalesce(c.running, 0), coalesce(c.failed, 0), c.oldest
-            FROM names n
-            LEFT JOIN docket.queues q ON q.tenant_id = \(tenant) AND q.name = n.name
-            LEFT JOIN counts c ON c.name = n.name
-            ORDER BY n.name
+            SELECT tenant_id, queue, concurrency, rate_limit_count, rate_limit_seconds, paused, weight, updated_at,
+                   available, scheduled, running, failed, oldest_available_since
+            FROM docket.queue_overview WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant))
+              AND (\(name)::text IS NULL OR queue = \(name))
+            ORDER BY tenant_id, queue LIMIT \(Int32(limit))
             """, logger: logger).collect()
         return try rows.map { row in
             var r = RowReader(row)

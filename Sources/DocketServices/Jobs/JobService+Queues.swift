@@ -1,6 +1,7 @@
 import DocketCore
 import DocketPostgres
 import Foundation
+import Synchronization
 
 extension JobService {
     /// The job's queue admits one more start (docs/protocol.md, "Queues"). A queue with stored settings has its row
@@ -14,20 +15,28 @@ extension JobService {
             starts = try await tx.queues.starts(tenant: job.tenantId, name: job.queue,
                                                 since: tx.now.addingTimeInterval(-Double(rate.perSeconds)))
         }
-        if let refusal = queue.refusal(running: running, recentStarts: starts) { throw refusal }
+        if let refusal = queue.refusal(running: running, recentStarts: starts) {
+            refusals.count(tenant: job.tenantId, queue: job.queue, limit: refusal.details["limit"]?.stringValue ?? "?")
+            throw refusal
+        }
+    }
+
+    /// Every queue of every tenant with its counts, for `/metrics` (at most `limit`).
+    public func queueOverview(limit: Int = 500) async throws -> [Queue] {
+        try await database.read { connection in try await QueueQueries(connection, logger: self.database.logger).list(tenant: nil, limit: limit) }
     }
 
     /// `queue.list`: every queue of the tenant, with its settings and counts.
     public func queues(tenant requested: String? = nil, by actor: Principal) async throws -> [Queue] {
         try await store.inTenant(requested, by: actor, .queueList, write: false) { tx, tenant in
-            try await tx.queues.list(tenant: tenant, now: tx.now)
+            try await tx.queues.list(tenant: tenant)
         }
     }
 
     /// `queue.get`: one queue (one that has neither settings nor jobs has the defaults and no counts).
     public func queue(_ name: String, tenant requested: String? = nil, by actor: Principal) async throws -> Queue {
         try await store.inTenant(requested, by: actor, .queueGet, write: false) { tx, tenant in
-            try await tx.queues.list(tenant: tenant, now: tx.now).first { $0.name == name } ?? Queue(tenantId: tenant, name: name)
+            try await tx.queues.list(tenant: tenant, name: name).first ?? Queue(tenantId: tenant, name: name)
         }
     }
 
@@ -67,4 +76,23 @@ extension JobService {
             return saved
         }
     }
+}
+
+/// Starts refused by a queue's limits, by tenant, queue and limit, since this instance started (for `/metrics`).
+public final class QueueRefusals: Sendable {
+    public struct Key: Hashable, Sendable {
+        public var tenant: String
+        public var queue: String
+        public var limit: String
+    }
+
+    private let counts = Mutex<[Key: Int]>([:])
+
+    public init() {}
+
+    func count(tenant: String, queue: String, limit: String) {
+        counts.withLock { $0[Key(tenant: tenant, queue: queue, limit: limit), default: 0] += 1 }
+    }
+
+    public var snapshot: [Key: Int] { counts.withLock { $0 } }
 }

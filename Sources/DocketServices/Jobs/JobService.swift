@@ -25,6 +25,8 @@ public struct JobService: Sendable {
     let database: Database
     let configuration: Configuration
     let clock: @Sendable () -> Date
+    /// Starts refused by queue limits (shared by every copy of this service).
+    public let refusals = QueueRefusals()
     /// Set on the copy a leader's sweep uses (`during(_:)`): every transaction is fenced by the term.
     private(set) var term: LeaderTerm?
     var logger: Logger { database.logger }
