@@ -142,21 +142,34 @@ public struct JobQueries: Sendable {
             """, logger: logger).collect().map(JobRow.decode)
     }
 
-    /// The queues (with their tenants) that have jobs a claim could take now, within the claim's routing: what a
-    /// fair-share claim splits its slots over.
-    public func dueQueues(tenant: String?, queues: [String]?, kinds: [String]?, now: Date) async throws -> [(tenant: String, queue: String)] {
-        let rows = try await connection.query("""
-            SELECT tenant_id, queue FROM docket.jobs
-             WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'scheduled' AND next_run_at <= \(now)
-               AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
-               AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
-            UNION
-            SELECT tenant_id, queue FROM docket.jobs
-             WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'running' AND claimed_by IS NULL
-               AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
-               AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
-            ORDER BY 1, 2 LIMIT 1000
-            """, logger: logger)
+    /// The queues that have jobs, with their tenants (of `tenant`, or of every tenant), found by skipping through the
+    /// `(tenant_id, queue, …)` index one queue at a time: a probe per queue, however many jobs each holds. What a
+    /// fair-share claim splits its slots over; one without due work simply yields nothing when asked.
+    public func queuesWithJobs(tenant: String?, limit: Int = 1000) async throws -> [(tenant: String, queue: String)] {
+        let rows: PostgresRowSequence
+        if let tenant {
+            rows = try await connection.query("""
+                WITH RECURSIVE found(queue) AS (
+                    (SELECT queue FROM docket.jobs WHERE tenant_id = \(tenant) ORDER BY queue LIMIT 1)
+                    UNION ALL
+                    SELECT next.queue FROM found,
+                      LATERAL (SELECT queue FROM docket.jobs WHERE tenant_id = \(tenant) AND queue > found.queue
+                               ORDER BY queue LIMIT 1) next
+                )
+                SELECT \(tenant)::text, queue FROM found LIMIT \(Int32(limit))
+                """, logger: logger)
+        } else {
+            rows = try await connection.query("""
+                WITH RECURSIVE found(tenant_id, queue) AS (
+                    (SELECT tenant_id, queue FROM docket.jobs ORDER BY tenant_id, queue LIMIT 1)
+                    UNION ALL
+                    SELECT next.tenant_id, next.queue FROM found,
+                      LATERAL (SELECT tenant_id, queue FROM docket.jobs WHERE (tenant_id, queue) > (found.tenant_id, found.queue)
+                               ORDER BY tenant_id, queue LIMIT 1) next
+                )
+                SELECT tenant_id, queue FROM found LIMIT \(Int32(limit))
+                """, logger: logger)
+        }
         var found: [(tenant: String, queue: String)] = []
         for try await (tenant, queue) in rows.decode((String, String).self) { found.append((tenant, queue)) }
         return found

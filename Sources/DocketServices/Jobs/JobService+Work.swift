@@ -58,7 +58,14 @@ extension JobService {
     /// several tenants), the slots are shared by the queues' weights among those with due work (`FairShare`); a queue
     /// that gives fewer than its share leaves the rest to the others, so no capacity idles while anyone has work.
     func lockFairly(_ tx: JobTransaction, tenant: String?, queues: [String]?, kinds: [String]?, limit: Int) async throws -> [Job] {
-        let due = try await tx.jobs.dueQueues(tenant: tenant, queues: queues, kinds: kinds, now: tx.now)
+        // The candidates: the named queues, or every queue that has jobs (one index probe per queue).
+        var due: [(tenant: String, queue: String)]
+        if let queues, let tenant {
+            due = queues.map { (tenant, $0) }
+        } else {
+            due = try await tx.jobs.queuesWithJobs(tenant: tenant)
+            if let queues { due = due.filter { queues.contains($0.queue) } }
+        }
         guard due.count > 1 else {
             return try await tx.jobs.lockDue(tenant: tenant, queues: queues, kinds: kinds, now: tx.now, limit: limit)
         }
