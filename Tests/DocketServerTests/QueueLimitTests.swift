@@ -17,17 +17,6 @@ extension QueueSuites {
             return try await client.call("job.create", args)["id"]!
         }
 
-        func refusal(_ body: () async throws -> Void) async -> DocketError? {
-            do {
-                try await body()
-                return nil
-            } catch let error as DocketError {
-                return error
-            } catch {
-                return DocketError(.internal, "\(error)")
-            }
-        }
-
         @Test func settingsAreStoredListedAndEvented() async throws {
             try await withDocketd { server, _ in
                 let client = try await server.client()

@@ -1,4 +1,5 @@
 import DocketCore
+import DocketTestSupport
 import DocketPostgres
 import DocketServices
 import Foundation

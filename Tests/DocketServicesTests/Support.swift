@@ -75,18 +75,6 @@ func topics(of job: UUID, in database: Database) async throws -> [String] {
 /// A schedule that was due a minute ago.
 let dueNow: JSONValue = .object(["kind": .string("once"), "run_at": .string(Timestamp.format(Date().addingTimeInterval(-60)))])
 
-/// The `DocketError` that `body` throws, or nil when it succeeds.
-func refusal(_ body: () async throws -> Void) async -> DocketError? {
-    do {
-        try await body()
-        return nil
-    } catch let error as DocketError {
-        return error
-    } catch {
-        Issue.record("unexpected error \(String(reflecting: error))")
-        return nil
-    }
-}
 
 /// `error` with `id` replaced by a placeholder in its message and details, to compare refusals about different ids.
 func anonymized(_ error: DocketError, _ id: UUID) -> DocketError {
