@@ -112,33 +112,36 @@ public struct JobQueries: Sendable {
         try await connection.query("DELETE FROM docket.jobs WHERE id = \(id)", logger: logger)
     }
 
-    /// Locks up to `limit` due jobs in one statement, skipping rows other claimers hold: scheduled jobs whose time has
-    /// come and running jobs no worker holds, highest priority first, then earliest due.
+    /// Locks up to `limit` due jobs in one statement, skipping rows other claimers hold: running jobs no worker holds
+    /// first (they are started already, and count against their queue's limits), then scheduled jobs whose time has
+    /// come; highest priority first within each, then earliest due.
     ///
     /// Each kind is read from its own partial index in priority order and locked there (`FOR UPDATE SKIP LOCKED`), so
     /// the statement touches about `limit` rows however many are due; the two are then merged. `queues` and `kinds`
-    /// (nil: any) route the claim.
-    public func lockDue(tenant: String?, queues: [String]? = nil, kinds: [String]? = nil, now: Date, limit: Int) async throws -> [Job] {
+    /// (nil: any) route the claim; `excluding` leaves out jobs this transaction already holds (row locks of one's own
+    /// transaction do not make `SKIP LOCKED` skip).
+    public func lockDue(tenant: String?, queues: [String]? = nil, kinds: [String]? = nil, excluding: [UUID] = [], now: Date,
+                        limit: Int) async throws -> [Job] {
         try await connection.query("""
             WITH scheduled AS (
-                SELECT id, priority, next_run_at AS due FROM docket.jobs
+                SELECT id, 1 AS waiting, priority, next_run_at AS due FROM docket.jobs
                  WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'scheduled' AND next_run_at <= \(now)
                    AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
-                   AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
+                   AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[])) AND NOT id = ANY(\(excluding)::uuid[])
                    AND NOT EXISTS (SELECT 1 FROM docket.queues q WHERE q.tenant_id = jobs.tenant_id AND q.name = jobs.queue AND q.paused)
                  ORDER BY priority DESC, next_run_at LIMIT \(Int32(limit)) FOR UPDATE SKIP LOCKED
             ), unheld AS (
-                SELECT id, priority, started_at AS due FROM docket.jobs
+                SELECT id, 0 AS waiting, priority, started_at AS due FROM docket.jobs
                  WHERE (\(tenant)::text IS NULL OR tenant_id = \(tenant)) AND status = 'running' AND claimed_by IS NULL
                    AND (\(queues)::text[] IS NULL OR queue = ANY(\(queues)::text[]))
-                   AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[]))
+                   AND (\(kinds)::text[] IS NULL OR kind = ANY(\(kinds)::text[])) AND NOT id = ANY(\(excluding)::uuid[])
                  ORDER BY priority DESC, started_at LIMIT \(Int32(limit)) FOR UPDATE SKIP LOCKED
             ), candidates AS (
                 SELECT * FROM scheduled UNION ALL SELECT * FROM unheld
             )
             SELECT \(unescaped: JobRow.columns) FROM docket.jobs
-            WHERE id IN (SELECT id FROM candidates ORDER BY priority DESC, due, id LIMIT \(Int32(limit)))
-            ORDER BY priority DESC, coalesce(next_run_at, started_at), id
+            WHERE id IN (SELECT id FROM candidates ORDER BY waiting, priority DESC, due, id LIMIT \(Int32(limit)))
+            ORDER BY status = 'scheduled', priority DESC, coalesce(next_run_at, started_at), id
             """, logger: logger).collect().map(JobRow.decode)
     }
 

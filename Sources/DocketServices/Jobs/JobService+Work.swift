@@ -27,7 +27,10 @@ extension JobService {
         return try await store.transaction(by: actor) { tx in
             var claimed: [Job] = []
             var budgetRefusal: DocketError?
-            for var job in try await self.lockFairly(tx, tenant: tenant, queues: queues, kinds: kinds, limit: limit) {
+            // Started queue by queue, in one order for every claimer: each start locks its queue's row, and claims
+            // taking those locks in different orders would deadlock.
+            let due = try await self.lockFairly(tx, tenant: tenant, queues: queues, kinds: kinds, limit: limit)
+            for var job in due.sorted(by: { ($0.tenantId, $0.queue) < ($1.tenantId, $1.queue) }) {
                 let before = job
                 var events: [EventDraft] = []
                 if job.status == .scheduled {
@@ -50,7 +53,7 @@ extension JobService {
                 claimed.append(job)
             }
             if claimed.isEmpty, let budgetRefusal { throw budgetRefusal }
-            return claimed
+            return Self.byPriority(claimed)
         }
     }
 
@@ -82,15 +85,19 @@ extension JobService {
             var exhausted: Set<Int> = []
             for (index, share) in shares.enumerated() where share > 0 {
                 let got = try await tx.jobs.lockDue(tenant: pool[index].tenant, queues: [pool[index].queue], kinds: kinds,
-                                                    now: tx.now, limit: share)
+                                                    excluding: locked.map(\.id), now: tx.now, limit: share)
                 locked += got
                 if got.count < share { exhausted.insert(index) }
             }
             guard !exhausted.isEmpty else { break }
             pool = pool.indices.filter { !exhausted.contains($0) }.map { pool[$0] }
         }
-        // Answered highest priority first, as a single-queue claim is.
-        return locked.sorted { ($0.priority, $1.nextRunAt ?? $1.startedAt ?? .distantPast) > ($1.priority, $0.nextRunAt ?? $0.startedAt ?? .distantPast) }
+        return locked
+    }
+
+    /// Highest priority first, then the earliest due: the order a claim answers in.
+    static func byPriority(_ jobs: [Job]) -> [Job] {
+        jobs.sorted { ($0.priority, $1.currentSlot ?? $1.startedAt ?? .distantPast) > ($1.priority, $0.currentSlot ?? $0.startedAt ?? .distantPast) }
     }
 
     /// `job.heartbeat`: extends a running job's lease and tells the worker whether to cancel or pause.
