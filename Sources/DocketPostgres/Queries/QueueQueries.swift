@@ -31,12 +31,11 @@ public struct QueueQueries: Sendable {
         return queue
     }
 
-    /// The stored settings of a queue; with `lock`, the row is locked until the transaction ends, which is what makes
-    /// the limits exact: every start in the queue takes this lock first.
-    public func find(tenant: String, name: String, lock: Bool = false) async throws -> Queue? {
+    /// The stored settings of a queue, with the row locked as `lock` says until the transaction ends.
+    public func find(tenant: String, name: String, lock: QueueLock = .none) async throws -> Queue? {
         try await connection.query("""
             SELECT \(unescaped: Self.columns) FROM docket.queues WHERE tenant_id = \(tenant) AND name = \(name)
-            \(unescaped: lock ? "FOR UPDATE" : "")
+            \(unescaped: lock.rawValue)
             """, logger: logger).collect().first.map(Self.decode)
     }
 
@@ -54,23 +53,39 @@ public struct QueueQueries: Sendable {
         return try Self.decode(rows[0])
     }
 
-    /// The weights of the given queues that have stored settings, by tenant and name (the others weigh 1), and
-    /// whether each is paused.
-    public func weights(of queues: [(tenant: String, queue: String)]) async throws -> [String: (weight: Int, paused: Bool)] {
+    /// What a fair-share claim needs of the given queues that have stored settings, by tenant and name (the others
+    /// weigh 1 and have no limit): the weight, whether the queue is paused, and its room — how many more jobs a claim
+    /// could take from it now (nil: no limit). Room is the lesser of the free concurrency and the starts left in the
+    /// rate window, plus the queue's running jobs no worker holds (already started, so no limit stands between them
+    /// and a claim). Read without the queue's lock, it is a hint that keeps full queues out of a claim's shares;
+    /// `admit` still decides each start under the lock.
+    public func shares(of queues: [(tenant: String, queue: String)], now: Date) async throws -> [String: QueueShare] {
         let tenants = queues.map(\.tenant), names = queues.map(\.queue)
         let rows = try await connection.query("""
-            SELECT q.tenant_id, q.name, q.weight, q.paused FROM docket.queues q
-            JOIN unnest(\(tenants)::text[], \(names)::text[]) AS wanted(tenant_id, name)
-              ON wanted.tenant_id = q.tenant_id AND wanted.name = q.name
+            SELECT q.tenant_id, q.name, q.weight, q.paused,
+                   CASE WHEN q.concurrency IS NULL AND q.rate_limit_count IS NULL THEN NULL ELSE
+                     greatest(0, least(q.concurrency - running.total, q.rate_limit_count - (
+                       SELECT count(*) FROM docket.job_runs r JOIN docket.jobs j ON j.id = r.job_id
+                        WHERE q.rate_limit_count IS NOT NULL AND r.tenant_id = q.tenant_id AND j.queue = q.name
+                          AND r.started_at > \(now)::timestamptz - make_interval(secs => q.rate_limit_seconds))))
+                     + running.unheld END::int
+              FROM docket.queues q
+              JOIN unnest(\(tenants)::text[], \(names)::text[]) AS wanted(tenant_id, name)
+                ON wanted.tenant_id = q.tenant_id AND wanted.name = q.name
+              CROSS JOIN LATERAL (
+                SELECT count(*) AS total, count(*) FILTER (WHERE j.claimed_by IS NULL) AS unheld FROM docket.jobs j
+                 WHERE (q.concurrency IS NOT NULL OR q.rate_limit_count IS NOT NULL)
+                   AND j.tenant_id = q.tenant_id AND j.queue = q.name AND j.status = 'running'
+              ) running
             """, logger: logger)
-        var found: [String: (weight: Int, paused: Bool)] = [:]
-        for try await (tenant, name, weight, paused) in rows.decode((String, String, Int32, Bool).self) {
-            found[Self.key(tenant, name)] = (Int(weight), paused)
+        var found: [String: QueueShare] = [:]
+        for try await (tenant, name, weight, paused, room) in rows.decode((String, String, Int32, Bool, Int32?).self) {
+            found[Self.key(tenant, name)] = QueueShare(weight: Int(weight), paused: paused, room: room.map(Int.init))
         }
         return found
     }
 
-    /// The key of a tenant's queue in `weights(of:)`.
+    /// The key of a tenant's queue in `shares(of:now:)`.
     public static func key(_ tenant: String, _ queue: String) -> String { tenant + "\u{1F}" + queue }
 
     /// The queue's running jobs.
@@ -111,4 +126,21 @@ public struct QueueQueries: Sendable {
             return queue
         }
     }
+}
+
+/// A queue's part in a fair-share claim (`QueueQueries.shares(of:now:)`).
+public struct QueueShare: Sendable {
+    public var weight: Int
+    public var paused: Bool
+    /// How many more jobs a claim could take from the queue now; nil when it has no limit.
+    public var room: Int?
+}
+
+/// How `QueueQueries.find` locks a queue's row.
+public enum QueueLock: String, Sendable {
+    case none = ""
+    /// Starts in a queue without limits: they run side by side, and a pause or an update waits for them.
+    case share = "FOR SHARE"
+    /// Starts counted against a limit, and changes of the settings: one at a time, which makes the limits exact.
+    case update = "FOR UPDATE"
 }

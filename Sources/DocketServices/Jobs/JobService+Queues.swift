@@ -4,11 +4,19 @@ import Foundation
 import Synchronization
 
 extension JobService {
-    /// The job's queue admits one more start (docs/protocol.md, "Queues"). A queue with stored settings has its row
-    /// locked first, so concurrent starts in that queue take turns on every instance while other queues never wait;
-    /// then its running jobs and its starts in the rate window are counted against its limits.
+    /// The job's queue admits one more start (docs/protocol.md, "Queues"). A queue with limits has its row locked
+    /// exclusively first, so concurrent starts in that queue take turns on every instance while other queues never
+    /// wait; then its running jobs and its starts in the rate window are counted against its limits. Starts in a queue
+    /// without limits only share its row's lock: they do not wait for each other, and a pause waits for them.
     func admit(_ job: Job, _ tx: JobTransaction) async throws {
-        guard let queue = try await tx.queues.find(tenant: job.tenantId, name: job.queue, lock: true) else { return }
+        guard let seen = try await tx.queues.find(tenant: job.tenantId, name: job.queue) else { return }
+        let limited = seen.concurrency != nil || seen.rateLimit != nil
+        // Read again under the lock: the settings may have changed since; a start that finds limits added under its
+        // shared lock takes the exclusive one too.
+        guard var queue = try await tx.queues.find(tenant: job.tenantId, name: job.queue, lock: limited ? .update : .share) else { return }
+        if !limited, queue.concurrency != nil || queue.rateLimit != nil {
+            queue = try await tx.queues.find(tenant: job.tenantId, name: job.queue, lock: .update) ?? queue
+        }
         let running = queue.concurrency == nil ? 0 : try await tx.queues.running(tenant: job.tenantId, name: job.queue)
         var starts = 0
         if let rate = queue.rateLimit {
@@ -66,7 +74,7 @@ extension JobService {
         _ change: @escaping @Sendable (inout Queue) -> (Topic, [String: JSONValue])?
     ) async throws -> Queue {
         try await store.inTenant(ref.tenantId, by: actor, operation, write: true) { tx, tenant in
-            var queue = try await tx.queues.find(tenant: tenant, name: ref.name, lock: true) ?? Queue(tenantId: tenant, name: ref.name)
+            var queue = try await tx.queues.find(tenant: tenant, name: ref.name, lock: .update) ?? Queue(tenantId: tenant, name: ref.name)
             guard let (topic, data) = change(&queue) else { return queue }
             let saved = try await tx.queues.save(queue)
             var eventData = data

@@ -72,11 +72,13 @@ extension JobService {
         guard due.count > 1 else {
             return try await tx.jobs.lockDue(tenant: tenant, queues: queues, kinds: kinds, now: tx.now, limit: limit)
         }
-        let settings = try await tx.queues.weights(of: due)
-        var pool = due.compactMap { candidate -> (tenant: String, queue: String, weight: Int)? in
+        // Paused and full queues take no share: a full one's slots go to the others (its room is a hint; `admit`
+        // decides each start under the queue's lock).
+        let settings = try await tx.queues.shares(of: due, now: tx.now)
+        var pool = due.compactMap { candidate -> (tenant: String, queue: String, weight: Int, room: Int?)? in
             let stored = settings[QueueQueries.key(candidate.tenant, candidate.queue)]
-            if stored?.paused == true { return nil }
-            return (candidate.tenant, candidate.queue, stored?.weight ?? 1)
+            if stored?.paused == true || stored?.room == 0 { return nil }
+            return (candidate.tenant, candidate.queue, stored?.weight ?? 1, stored?.room)
         }
         var random = SystemRandomNumberGenerator()
         var locked: [Job] = []
@@ -84,9 +86,11 @@ extension JobService {
             let shares = FairShare.allocate(limit - locked.count, weights: pool.map(\.weight), using: &random)
             var exhausted: Set<Int> = []
             for (index, share) in shares.enumerated() where share > 0 {
+                let wanted = min(share, pool[index].room ?? share)
                 let got = try await tx.jobs.lockDue(tenant: pool[index].tenant, queues: [pool[index].queue], kinds: kinds,
-                                                    excluding: locked.map(\.id), now: tx.now, limit: share)
+                                                    excluding: locked.map(\.id), now: tx.now, limit: wanted)
                 locked += got
+                pool[index].room = pool[index].room.map { $0 - got.count }
                 if got.count < share { exhausted.insert(index) }
             }
             guard !exhausted.isEmpty else { break }
