@@ -19,7 +19,10 @@ struct DocketBench: AsyncParsableCommand {
     @Option(help: "Client connections (and database connections for the baseline).") var connections = 4
     @Option(help: "Requests in flight per connection.") var depth = 8
     @Option(help: "Seconds per scenario.") var seconds = 5.0
-    @Option(help: "Comma-separated scenarios: create, get, lifecycle, claim.") var scenarios = "create,get,lifecycle,claim"
+    @Option(help: "Comma-separated scenarios: create, create_many, get, lifecycle, claim, claim10, workers.")
+    var scenarios = "create,get,lifecycle,claim"
+    @Flag(help: "Compare every scenario with PostgreSQL's own limit, measured by pgbench in the same run on the same database, and print each scenario's statements per request.")
+    var againstPostgres = false
     @Option(help: "Run the cluster scenarios instead (three docketd): failover, freeze, slots, propagation, bus.")
     var cluster: String?
     @Option(help: "Rounds of the failover scenario (and runs of the bus scenario).") var rounds = 3
@@ -50,6 +53,11 @@ struct DocketBench: AsyncParsableCommand {
         } else {
             let dir = "/tmp/docket-bench-\(getpid())"
             folder = dir
+            if againstPostgres {
+                // The bench starts the embedded server itself, with pg_stat_statements loaded; docketd finds it running.
+                _ = try await EmbeddedPostgres(dataDirectory: dir, serverSettings: ["shared_preload_libraries": "pg_stat_statements"])
+                    .ensureRunning(logger: logger)
+            }
             let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("docketd").path
             let process = try Command(executable: binary, arguments: [
                 "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir", dir, "--log-level", "warning",
@@ -81,8 +89,9 @@ struct DocketBench: AsyncParsableCommand {
         for _ in 0..<connections {
             clients.append(try await DocketClient.connect(host: target.host, port: target.port, token: target.token))
         }
-        let pool: PostgresClient? = try target.database.map { url in
-            var configuration = try DatabaseEndpoint(url: url).clientConfiguration
+        let endpoint = try target.database.map { try DatabaseEndpoint(url: $0) }
+        let pool: PostgresClient? = endpoint.map { endpoint in
+            var configuration = endpoint.clientConfiguration
             configuration.options.maximumConnections = connections
             configuration.options.minimumConnections = connections
             return PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -90,46 +99,45 @@ struct DocketBench: AsyncParsableCommand {
         let workers = connections * depth
         let duration = Duration.milliseconds(Int(seconds * 1000))
         print("docket-bench: \(connections) connections × depth \(depth) = \(workers) workers, \(seconds) s per scenario")
-        print("scenario    side      ops/s      p50 ms   p99 ms   p99.9 ms  errors")
         try await withThrowingTaskGroup(of: Void.self) { group in
             if let pool { group.addTask { await pool.run() } }
             defer { group.cancelAll() }
-            let direct = pool.map { DirectSQL(client: $0, logger: logger) }
-            let tenant: JSONValue = .string("bench")
-            for scenario in scenarios.split(separator: ",").map(String.init) {
-                let pinned = clients
-                let client: @Sendable (Int) -> DocketClient = { worker in pinned[worker % pinned.count] }
+            var limit: PostgresLimit?
+            var counts: StatementCounts?
+            if againstPostgres {
+                guard let pool, let endpoint else { throw ValidationError("--against-postgres needs the database (--database-url)") }
+                limit = try await PostgresLimit.measure(endpoint, pool: pool, clients: connections, seconds: seconds, logger: logger)
+                let statements = StatementCounts(pool: pool, logger: logger)
+                if await statements.available() { counts = statements }
+                print(String(format: "PostgreSQL's limit (pgbench, %d clients): single-row insert %.0f/s, one-statement claim %.0f/s",
+                             connections, limit!.insert, limit!.claim))
+            }
+            print("scenario    side      ops/s      p50 ms   p99 ms   p99.9 ms  errors")
+            let direct = limit == nil ? pool.map { DirectSQL(client: $0, logger: logger) } : nil
+            let scenarios = Scenarios(clients: clients, tenant: .string("bench"), workers: workers, duration: duration)
+            for scenario in self.scenarios.split(separator: ",").map(String.init) {
+                try await counts?.reset()
                 var served: Measurement
                 var baseline: Measurement?
                 switch scenario {
                 case "create":
-                    served = await measure("create", workers: workers, duration: duration) { i in
-                        _ = try await client(i).call("job.create", ["name": .string("bench-\(i)"), "tenant_id": tenant])
-                    }
+                    served = await scenarios.create()
                     if let direct { baseline = await measure("create", workers: workers, duration: duration) { _ in _ = try await direct.create() } }
+                case "create_many":
+                    served = await scenarios.createMany(100)
                 case "get":
-                    var ids: [JSONValue] = []
-                    for index in 0..<200 {
-                        let job = try await clients[0].call("job.create", ["name": .string("get-\(index)"), "tenant_id": tenant])
-                        ids.append(job.objectValue?["id"] ?? .null)
-                    }
-                    let known = ids
-                    served = await measure("get", workers: workers, duration: duration) { i in
-                        _ = try await client(i).call("job.get", ["job_id": known[i % known.count], "tenant_id": tenant])
-                    }
-                    if let direct {
-                        var raw: [UUID] = []
-                        for _ in 0..<200 { raw.append(try await direct.create()) }
-                        let rawKnown = raw
-                        baseline = await measure("get", workers: workers, duration: duration) { i in try await direct.get(rawKnown[i % rawKnown.count]) }
+                    // The raw read: a primary-key SELECT of the same kind of row, straight on PostgreSQL.
+                    var raw: [UUID] = []
+                    if let pool { for _ in 0..<200 { raw.append(try await DirectSQL(client: pool, logger: logger).create()) } }
+                    try await counts?.reset()
+                    served = try await scenarios.get()
+                    if let pool {
+                        try await printStatements(counts, served)
+                        let known = raw, direct = DirectSQL(client: pool, logger: logger)
+                        baseline = await measure("get", workers: workers, duration: duration) { i in try await direct.get(known[i % known.count]) }
                     }
                 case "lifecycle":
-                    served = await measure("lifecycle", workers: workers, duration: duration) { i in
-                        let job = try await client(i).call("job.create", ["name": .string("life-\(i)"), "tenant_id": tenant])
-                        let id = job.objectValue?["id"] ?? .null
-                        _ = try await client(i).call("job.start", ["job_id": id, "tenant_id": tenant])
-                        _ = try await client(i).call("job.complete", ["job_id": id, "tenant_id": tenant])
-                    }
+                    served = await scenarios.lifecycle()
                     if let direct {
                         baseline = await measure("lifecycle", workers: workers, duration: duration) { _ in
                             let id = try await direct.create()
@@ -137,37 +145,58 @@ struct DocketBench: AsyncParsableCommand {
                             try await direct.complete(id)
                         }
                     }
-                case "claim":
+                case "claim", "claim10":
                     guard let pool else {
-                        print("claim       (needs --database-url to seed due jobs)")
+                        print("\(scenario)  (needs --database-url to seed due jobs)")
                         continue
                     }
-                    let seed = max(20_000, Int(seconds * 6_000))
-                    try await DirectSQL.seedDue(pool, tenant: "bench", count: seed, logger: logger)
-                    served = await measure("claim", workers: workers, duration: duration) { i in
-                        let claimed = try await client(i).call("job.claim", ["limit": .number(1), "tenant_id": tenant, "agent": .string("bench")])
-                        guard case .array(let jobs) = claimed, let job = jobs.first else { throw DocketError(.notFound, "nothing due") }
-                        _ = try await client(i).call("job.complete", ["job_id": job.objectValue?["id"] ?? .null, "tenant_id": tenant])
-                    }
-                    if let direct {
-                        try await DirectSQL.seedDue(pool, tenant: "bench-direct", count: seed, logger: logger)
+                    let batch = scenario == "claim" ? 1 : 10
+                    try await DirectSQL.seedDue(pool, tenant: "bench", count: max(20_000, Int(seconds * 6_000) * batch), logger: logger)
+                    try await counts?.reset()
+                    served = await scenarios.claim(batch)
+                    if let direct, batch == 1 {
+                        try await DirectSQL.seedDue(pool, tenant: "bench-direct", count: max(20_000, Int(seconds * 6_000)), logger: logger)
                         baseline = await measure("claim", workers: workers, duration: duration) { _ in
                             guard let id = try await direct.claim() else { throw DocketError(.notFound, "nothing due") }
                             try await direct.complete(id)
                         }
                     }
+                case "workers":
+                    let (measured, latency) = try await scenarios.workers(loops: max(connections / 2, 1))
+                    served = measured
+                    print(String(format: "workers     create → start latency p50 %.2f ms, p99 %.2f ms (%d jobs)",
+                                 latency.percentile(50), latency.percentile(99), latency.latencies.count))
                 default:
-                    print("\(scenario): unknown scenario (create, get, lifecycle, claim)")
+                    print("\(scenario): unknown scenario (create, create_many, get, lifecycle, claim, claim10, workers)")
                     continue
                 }
                 report(served, side: "docketd")
+                if served.units != served.latencies.count {
+                    print(String(format: "            jobs/s    %9.0f", served.unitsPerSecond))
+                }
+                if scenario != "get" { try await printStatements(counts, served) }
                 if let baseline {
                     report(baseline, side: "raw SQL")
                     print("            ratio     \(String(format: "%.2f", served.opsPerSecond / max(baseline.opsPerSecond, 1)))× of raw SQL throughput")
                 }
+                if let limit {
+                    let (against, name) = Scenarios.limit(of: scenario, limit)
+                    if let against {
+                        print(String(format: "            ratio     %.2f× of %@ (%.0f/s), in %@/s", served.unitsPerSecond / max(against, 1),
+                                     name, against, served.units == served.latencies.count ? "ops" : "jobs"))
+                    }
+                }
             }
         }
         for client in clients { await client.close() }
+    }
+
+    /// The statements PostgreSQL ran per request of `served`, most frequent first (with `--against-postgres`).
+    private func printStatements(_ counts: StatementCounts?, _ served: Measurement) async throws {
+        guard let counts else { return }
+        let (total, statements) = try await counts.perRequest(served.latencies.count)
+        print(String(format: "            %.1f PostgreSQL statements per request:", total))
+        for statement in statements.prefix(8) { print(String(format: "              %.2f× %@", statement.calls, statement.text)) }
     }
 
     private func report(_ m: Measurement, side: String) {

@@ -6,8 +6,11 @@ struct Measurement {
     var latencies: [Duration]
     var elapsed: Duration
     var errors: Int
+    /// What the requests did, counted (jobs, for scenarios that handle several a request); one per request otherwise.
+    var units: Int
 
     var opsPerSecond: Double { Double(latencies.count) / seconds(elapsed) }
+    var unitsPerSecond: Double { Double(units) / seconds(elapsed) }
 
     func percentile(_ p: Double) -> Double {
         guard !latencies.isEmpty else { return 0 }
@@ -25,19 +28,27 @@ struct Measurement {
 func measure(
     _ label: String, workers: Int, duration: Duration, _ operation: @escaping @Sendable (Int) async throws -> Void
 ) async -> Measurement {
+    await measureUnits(label, workers: workers, duration: duration) { try await operation($0); return 1 }
+}
+
+/// Like `measure`, for operations that return how many units (jobs) they handled.
+func measureUnits(
+    _ label: String, workers: Int, duration: Duration, _ operation: @escaping @Sendable (Int) async throws -> Int
+) async -> Measurement {
     let clock = ContinuousClock()
     let start = clock.now
     let deadline = start + duration
-    let results = await withTaskGroup(of: ([Duration], Int).self) { group in
+    let results = await withTaskGroup(of: ([Duration], Int, Int).self) { group in
         for worker in 0..<workers {
             group.addTask {
                 var latencies: [Duration] = []
                 var errors = 0
+                var units = 0
                 var iteration = 0
                 while clock.now < deadline {
                     let began = clock.now
                     do {
-                        try await operation(worker * 1_000_000 + iteration)
+                        units += try await operation(worker * 1_000_000 + iteration)
                         latencies.append(clock.now - began)
                     } catch {
                         errors += 1
@@ -45,10 +56,10 @@ func measure(
                     }
                     iteration += 1
                 }
-                return (latencies, errors)
+                return (latencies, errors, units)
             }
         }
-        return await group.reduce(into: ([Duration](), 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+        return await group.reduce(into: ([Duration](), 0, 0)) { $0.0 += $1.0; $0.1 += $1.1; $0.2 += $1.2 }
     }
-    return Measurement(label: label, latencies: results.0, elapsed: clock.now - start, errors: results.1)
+    return Measurement(label: label, latencies: results.0, elapsed: clock.now - start, errors: results.1, units: results.2)
 }

@@ -56,6 +56,27 @@ public struct Database: Sendable {
         return result
     }
 
+    /// Runs `body` — one statement, PostgreSQL's own transaction — on a pooled connection: no BEGIN and no COMMIT,
+    /// so a write takes one round trip. Retried like a transaction, and a statement that appended events announces
+    /// them the same way. Only for writes no leader's fence guards (API requests).
+    @discardableResult
+    public func statement<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let mark = EventMark()
+        let maxAttempts = self.maxAttempts
+        let result = try await call { connection in
+            var attempt = 1
+            while true {
+                do {
+                    return try await Database.$eventMark.withValue(mark) { try await body(connection) }
+                } catch let error where Self.isRetryable(error) && attempt < maxAttempts {
+                    attempt += 1
+                }
+            }
+        }
+        if mark.isSet { eventCommits.fire() }
+        return result
+    }
+
     /// Runs `body` on a pooled connection without a transaction (reads).
     public func read<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         try await call(body)

@@ -97,8 +97,22 @@ public struct Command: Sendable {
         Self.closeInheritedDescriptors(&actions)
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        // The child starts with no signal blocked and every signal at its default: it would otherwise inherit the
+        // spawning thread's mask (the concurrency runtime's threads block most signals), and a program that relies on
+        // a signal — pgbench's `-T` timer is SIGALRM, a server's shutdown is SIGTERM — would never get it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        let result = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
         if captureOutput { close(fds[1]) }
         guard result == 0 else {
             if captureOutput { close(fds[0]) }

@@ -37,7 +37,23 @@ public struct EventQueries: Sendable {
     public func appendMany(_ events: [EventDraft]) async throws {
         guard !events.isEmpty else { return }
         Database.eventMark?.set()
-        let rows: JSONValue = .array(events.map { event in
+        try await connection.query("""
+            INSERT INTO docket.events (\(unescaped: Self.insertedColumns))
+            SELECT \(unescaped: Self.selectedColumns), \(epoch)
+            FROM jsonb_array_elements(\(Self.rows(events))::jsonb) WITH ORDINALITY AS a(e, n)
+            ORDER BY n
+            """, logger: logger)
+    }
+
+    /// What `appendMany` inserts, also the tail of a statement that writes what the events tell of
+    /// (`JobQueries.insert(_:events:)`): the columns, and their values read from `rows(_:)`'s elements `e`, the leader
+    /// epoch last.
+    static let insertedColumns = "id, topic, tenant_id, entity_type, entity_id, actor_id, data, leader_epoch"
+    static let selectedColumns = "(e->>'id')::uuid, e->>'topic', e->>'tenant_id', e->>'entity_type', e->>'entity_id', e->>'actor_id', e->'data'"
+
+    /// The events as one JSON array, bound as one parameter.
+    static func rows(_ events: [EventDraft]) -> JSONValue {
+        .array(events.map { event in
             .object([
                 "id": .string(event.id.uuidString), "topic": .string(event.topic.rawValue),
                 "tenant_id": event.tenantId.map(JSONValue.string) ?? .null, "entity_type": .string(event.entityType.rawValue),
@@ -45,13 +61,6 @@ public struct EventQueries: Sendable {
                 "data": .object(event.data),
             ])
         })
-        try await connection.query("""
-            INSERT INTO docket.events (id, topic, tenant_id, entity_type, entity_id, actor_id, data, leader_epoch)
-            SELECT (e->>'id')::uuid, e->>'topic', e->>'tenant_id', e->>'entity_type', e->>'entity_id', e->>'actor_id',
-                   e->'data', \(epoch)
-            FROM jsonb_array_elements(\(rows)::jsonb) WITH ORDINALITY AS a(e, n)
-            ORDER BY n
-            """, logger: logger)
     }
 
     /// The highest `seq` below which no event can still commit. Must run as its own statement, before the read that

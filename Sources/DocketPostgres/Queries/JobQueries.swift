@@ -13,18 +13,28 @@ public struct JobQueries: Sendable {
         self.logger = logger
     }
 
-    public func insert(_ job: Job) async throws {
+    /// Inserts a new job and the events of its creation in one statement: with no transaction around it, one round
+    /// trip. The job's idempotency key, if any, must be new (a duplicate fails the whole statement).
+    public func insert(_ job: Job, events: [EventDraft], epoch: Int64? = nil) async throws {
+        Database.eventMark?.set()
         try await connection.query("""
-            INSERT INTO docket.jobs (id, tenant_id, name, description, status, priority, schedule, next_run_at,
-                assigned_agent, execution_context, estimated_cost, timeout_seconds, plan_id, plan_step_index, metadata,
-                callback_url, retry_policy, idempotency_key, created_by, created_at, updated_at, version, queue, kind, args)
-            VALUES (\(job.id), \(job.tenantId), \(job.name), \(job.description), \(job.status.rawValue),
-                \(Int16(job.priority)), \(job.schedule), \(job.nextRunAt), \(job.assignedAgent),
-                \(JSONValue.object(job.executionContext)), \(job.estimatedCost?.description)::numeric,
-                \(job.timeoutSeconds.map(Int32.init)), \(job.planId), \(job.planStepIndex.map(Int32.init)),
-                \(JSONValue.object(job.metadata)), \(job.callbackUrl), \(job.retryPolicy), \(job.idempotencyKey),
-                \(job.createdBy), \(job.createdAt), \(job.updatedAt), \(job.version), \(job.queue), \(job.kind),
-                \(JSONValue.object(job.args)))
+            WITH job AS (
+                INSERT INTO docket.jobs (id, tenant_id, name, description, status, priority, schedule, next_run_at,
+                    assigned_agent, execution_context, estimated_cost, timeout_seconds, plan_id, plan_step_index, metadata,
+                    callback_url, retry_policy, idempotency_key, created_by, created_at, updated_at, version, queue, kind, args)
+                VALUES (\(job.id), \(job.tenantId), \(job.name), \(job.description), \(job.status.rawValue),
+                    \(Int16(job.priority)), \(job.schedule), \(job.nextRunAt), \(job.assignedAgent),
+                    \(JSONValue.object(job.executionContext)), \(job.estimatedCost?.description)::numeric,
+                    \(job.timeoutSeconds.map(Int32.init)), \(job.planId), \(job.planStepIndex.map(Int32.init)),
+                    \(JSONValue.object(job.metadata)), \(job.callbackUrl), \(job.retryPolicy), \(job.idempotencyKey),
+                    \(job.createdBy), \(job.createdAt), \(job.updatedAt), \(job.version), \(job.queue), \(job.kind),
+                    \(JSONValue.object(job.args)))
+                RETURNING id
+            )
+            INSERT INTO docket.events (\(unescaped: EventQueries.insertedColumns))
+            SELECT \(unescaped: EventQueries.selectedColumns), \(epoch)
+            FROM job, jsonb_array_elements(\(EventQueries.rows(events))::jsonb) WITH ORDINALITY AS a(e, n)
+            ORDER BY n
             """, logger: logger)
     }
 

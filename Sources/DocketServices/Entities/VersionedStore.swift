@@ -103,6 +103,19 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
         return write ? try await database.transaction(fencedBy: term, work) : try await database.read(work)
     }
 
+    /// Like `inTenant` for a write that is one statement: run with no transaction around it, in one round trip.
+    func inTenantStatement<T: Sendable>(
+        _ requested: String?, by actor: Principal, _ operation: ServiceOperation,
+        _ body: @escaping @Sendable (ServiceTransaction, String) async throws -> T
+    ) async throws -> T {
+        let tenant = try actor.tenant(for: requested)
+        try Authorizer.check(actor, operation, tenant: tenant)
+        let now = clock(), logger = database.logger
+        return try await database.statement { connection in
+            try await body(ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: nil), tenant)
+        }
+    }
+
     /// Reads one entity the actor may see.
     func read(_ id: UUID, by actor: Principal, _ operation: ServiceOperation) async throws -> Entity {
         try Authorizer.check(actor, operation)

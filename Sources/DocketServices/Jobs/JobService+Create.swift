@@ -8,18 +8,25 @@ extension JobService {
     /// tenant returns the first job instead of a second one.
     public func create(_ input: JobCreate, by actor: Principal) async throws -> Job {
         let key = input.idempotencyKey
+        guard let key else {
+            // No key to look up first: the job and its events are one statement, one round trip.
+            return try await store.inTenantStatement(input.tenantId, by: actor, .jobCreate) { tx, tenant in
+                let job = try Self.draft(input, tenant: tenant, by: actor, now: tx.now)
+                try await tx.jobs.insert(job, events: Self.createdEvents(job, by: actor))
+                return job
+            }
+        }
         do {
             return try await store.inTenant(input.tenantId, by: actor, .jobCreate, write: true) { tx, tenant in
-                if let key, let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: key) { return existing }
+                if let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: key) { return existing }
                 let job = try Self.draft(input, tenant: tenant, by: actor, now: tx.now)
-                try await tx.jobs.insert(job)
-                try await tx.events.append(Self.createdEvents(job, by: actor))
+                try await tx.jobs.insert(job, events: Self.createdEvents(job, by: actor), epoch: tx.term?.epoch)
                 return job
             }
         } catch let error where Database.violatedConstraint(error, state: "23505") == "jobs_idempotency_key" {
             // A concurrent create with the same key won the race: return its job.
             return try await store.inTenant(input.tenantId, by: actor, .jobCreate, write: false) { tx, tenant in
-                guard let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: key ?? "") else {
+                guard let existing = try await tx.jobs.find(tenant: tenant, idempotencyKey: key) else {
                     throw DocketError(.internal, "idempotent create lost its job")
                 }
                 return existing
