@@ -24,13 +24,13 @@ public struct EventQueries: Sendable {
     public func append(_ events: [EventDraft]) async throws {
         guard !events.isEmpty else { return }
         Database.eventMark?.set()
-        for event in events {
-            try await connection.query("""
-                INSERT INTO docket.events (id, topic, tenant_id, entity_type, entity_id, actor_id, data, leader_epoch)
-                VALUES (\(event.id), \(event.topic.rawValue), \(event.tenantId), \(event.entityType.rawValue),
-                    \(event.entityId), \(event.actorId), \(JSONValue.object(event.data)), \(epoch))
-                """, logger: logger)
-        }
+        if events.count > 1 { return try await appendMany(events) }
+        let event = events[0]
+        try await connection.query("""
+            INSERT INTO docket.events (\(unescaped: Self.insertedColumns))
+            VALUES (\(event.id), \(event.topic.rawValue), \(event.tenantId), \(event.entityType.rawValue),
+                \(event.entityId), \(event.actorId), \(JSONValue.object(event.data)), \(epoch))
+            """, logger: logger)
     }
 
     /// Appends many events in one statement, their seqs in the order given (`job.create_many`).

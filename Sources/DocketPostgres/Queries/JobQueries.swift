@@ -91,31 +91,54 @@ public struct JobQueries: Sendable {
             """, logger: logger).collect().first.map(JobRow.decode)
     }
 
-    /// Writes every mutable column of `job` (the caller has locked the row and bumped `version`).
-    public func update(_ job: Job) async throws {
-        try await connection.query("""
-            UPDATE docket.jobs SET
-                name = \(job.name), description = \(job.description), status = \(job.status.rawValue),
-                priority = \(Int16(job.priority)), schedule = \(job.schedule), next_run_at = \(job.nextRunAt),
-                current_slot = \(job.currentSlot), run_count = \(Int32(job.runCount)),
-                assigned_agent = \(job.assignedAgent), delegation_chain = \(JSONValue.array(job.delegationChain)),
-                execution_context = \(JSONValue.object(job.executionContext)), checkpoint_data = \(job.checkpointData),
-                last_completed_step = \(job.lastCompletedStep.map(Int32.init)),
-                estimated_cost = \(job.estimatedCost?.description)::numeric,
-                actual_cost = \(job.actualCost?.description)::numeric,
-                timeout_seconds = \(job.timeoutSeconds.map(Int32.init)), deadline_at = \(job.deadlineAt),
-                plan_id = \(job.planId), plan_step_index = \(job.planStepIndex.map(Int32.init)),
-                metadata = \(JSONValue.object(job.metadata)), callback_url = \(job.callbackUrl),
-                callback = \(job.callback), callback_due_at = \(job.callbackDueAt), retry_policy = \(job.retryPolicy),
-                attempt = \(Int32(job.attempt)), retry_at = \(job.retryAt), result_summary = \(job.resultSummary),
-                output = \(job.output), error_code = \(job.errorCode), error_message = \(job.errorMessage),
-                cancel_requested = \(job.cancelRequested), cancel_deadline_at = \(job.cancelDeadlineAt),
-                pause_requested = \(job.pauseRequested), claimed_by = \(job.claimedBy),
-                lease_expires_at = \(job.leaseExpiresAt), ttft_ns = \(job.ttftNs),
-                total_duration_ns = \(job.totalDurationNs), updated_at = \(job.updatedAt),
-                started_at = \(job.startedAt), finished_at = \(job.finishedAt), version = \(job.version)
-            WHERE id = \(job.id)
-            """, logger: logger)
+    /// Writes a changed job — only the columns that differ from `before`, the row as it was read under its lock —
+    /// and appends `events` in the same statement: one round trip for the change and what it tells.
+    public func update(_ job: Job, from before: Job, events: [EventDraft] = [], epoch: Int64? = nil) async throws {
+        var set = ChangedColumns()
+        try set.set("name", job.name, was: before.name)
+        try set.set("description", job.description, was: before.description)
+        try set.set("status", job.status, was: before.status) { $0.rawValue }
+        try set.set("priority", job.priority, was: before.priority) { Int16($0) }
+        try set.set("schedule", job.schedule, was: before.schedule)
+        try set.set("next_run_at", job.nextRunAt, was: before.nextRunAt)
+        try set.set("current_slot", job.currentSlot, was: before.currentSlot)
+        try set.set("run_count", job.runCount, was: before.runCount) { Int32($0) }
+        try set.set("assigned_agent", job.assignedAgent, was: before.assignedAgent)
+        try set.set("delegation_chain", job.delegationChain, was: before.delegationChain) { JSONValue.array($0) }
+        try set.set("execution_context", job.executionContext, was: before.executionContext) { JSONValue.object($0) }
+        try set.set("checkpoint_data", job.checkpointData, was: before.checkpointData)
+        try set.set("last_completed_step", job.lastCompletedStep, was: before.lastCompletedStep) { $0.map(Int32.init) }
+        try set.set("estimated_cost", job.estimatedCost, was: before.estimatedCost, cast: "::numeric") { $0?.description }
+        try set.set("actual_cost", job.actualCost, was: before.actualCost, cast: "::numeric") { $0?.description }
+        try set.set("timeout_seconds", job.timeoutSeconds, was: before.timeoutSeconds) { $0.map(Int32.init) }
+        try set.set("deadline_at", job.deadlineAt, was: before.deadlineAt)
+        try set.set("plan_id", job.planId, was: before.planId)
+        try set.set("plan_step_index", job.planStepIndex, was: before.planStepIndex) { $0.map(Int32.init) }
+        try set.set("metadata", job.metadata, was: before.metadata) { JSONValue.object($0) }
+        try set.set("callback_url", job.callbackUrl, was: before.callbackUrl)
+        try set.set("callback", job.callback, was: before.callback)
+        try set.set("callback_due_at", job.callbackDueAt, was: before.callbackDueAt)
+        try set.set("retry_policy", job.retryPolicy, was: before.retryPolicy)
+        try set.set("attempt", job.attempt, was: before.attempt) { Int32($0) }
+        try set.set("retry_at", job.retryAt, was: before.retryAt)
+        try set.set("result_summary", job.resultSummary, was: before.resultSummary)
+        try set.set("output", job.output, was: before.output)
+        try set.set("error_code", job.errorCode, was: before.errorCode)
+        try set.set("error_message", job.errorMessage, was: before.errorMessage)
+        try set.set("cancel_requested", job.cancelRequested, was: before.cancelRequested)
+        try set.set("cancel_deadline_at", job.cancelDeadlineAt, was: before.cancelDeadlineAt)
+        try set.set("pause_requested", job.pauseRequested, was: before.pauseRequested)
+        try set.set("claimed_by", job.claimedBy, was: before.claimedBy)
+        try set.set("lease_expires_at", job.leaseExpiresAt, was: before.leaseExpiresAt)
+        try set.set("ttft_ns", job.ttftNs, was: before.ttftNs)
+        try set.set("total_duration_ns", job.totalDurationNs, was: before.totalDurationNs)
+        try set.set("updated_at", job.updatedAt, was: before.updatedAt)
+        try set.set("started_at", job.startedAt, was: before.startedAt)
+        try set.set("finished_at", job.finishedAt, was: before.finishedAt)
+        try set.set("version", job.version, was: before.version)
+        guard let query = try set.update("docket.jobs", id: job.id, events: events, epoch: epoch) else { return }
+        if !events.isEmpty { Database.eventMark?.set() }
+        try await connection.query(query, logger: logger)
     }
 
     public func delete(_ id: UUID) async throws {

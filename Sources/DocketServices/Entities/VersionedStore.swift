@@ -16,7 +16,9 @@ protocol VersionedEntity: Sendable, Equatable {
     /// `job` or `task`, for messages and details.
     static var entityName: String { get }
     static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Self?
-    func save(in tx: ServiceTransaction) async throws
+    /// Writes the changed entity (`before` is the row as read under its lock) and returns the events it did not
+    /// write in the same statement, for the caller to append.
+    func save(in tx: ServiceTransaction, from before: Self, events: [EventDraft]) async throws -> [EventDraft]
     /// Events of what the change causes (SPEC 2.6), written after the change's own.
     static func followUps(after before: Self, now entity: Self, in tx: ServiceTransaction) async throws -> [EventDraft]
 }
@@ -62,13 +64,13 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
                               "expected_version": .number(Double(expectedVersion))])
             }
             let before = entity
-            var events = try await body(&entity, tx)
+            let events = try await body(&entity, tx)
             guard entity != before || !events.isEmpty else { return entity }
             entity.version = before.version + 1
             entity.updatedAt = now
-            try await entity.save(in: tx)
-            events += try await Entity.followUps(after: before, now: entity, in: tx)
-            try await tx.events.append(events)
+            var pending = try await entity.save(in: tx, from: before, events: events)
+            pending += try await Entity.followUps(after: before, now: entity, in: tx)
+            try await tx.events.append(pending)
             return entity
         }
     }
@@ -133,7 +135,10 @@ extension Job: VersionedEntity {
     var owner: String? { nil }
     static var entityName: String { "job" }
     static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Job? { try await tx.jobs.find(id, lock: lock) }
-    func save(in tx: ServiceTransaction) async throws { try await tx.jobs.update(self) }
+    func save(in tx: ServiceTransaction, from before: Job, events: [EventDraft]) async throws -> [EventDraft] {
+        try await tx.jobs.update(self, from: before, events: events, epoch: tx.term?.epoch)
+        return []
+    }
     static func followUps(after before: Job, now job: Job, in tx: ServiceTransaction) async throws -> [EventDraft] { [] }
 }
 
@@ -141,7 +146,10 @@ extension WorkTask: VersionedEntity {
     var owner: String? { ownerId }
     static var entityName: String { "task" }
     static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> WorkTask? { try await tx.tasks.find(id, lock: lock) }
-    func save(in tx: ServiceTransaction) async throws { try await tx.tasks.update(self) }
+    func save(in tx: ServiceTransaction, from before: WorkTask, events: [EventDraft]) async throws -> [EventDraft] {
+        try await tx.tasks.update(self)
+        return events
+    }
     static func followUps(after before: WorkTask, now task: WorkTask, in tx: ServiceTransaction) async throws -> [EventDraft] {
         try await tx.taskFollowUps(after: before, now: task)
     }

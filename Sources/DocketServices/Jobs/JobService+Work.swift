@@ -48,8 +48,7 @@ extension JobService {
                 job.leaseExpiresAt = tx.now.addingTimeInterval(Double(lease))
                 job.version = before.version + 1
                 job.updatedAt = tx.now
-                try await tx.jobs.update(job)
-                try await tx.events.append(events)
+                try await tx.jobs.update(job, from: before, events: events, epoch: tx.term?.epoch)
                 claimed.append(job)
             }
             if claimed.isEmpty, let budgetRefusal { throw budgetRefusal }
