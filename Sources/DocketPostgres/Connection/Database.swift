@@ -35,25 +35,13 @@ public struct Database: Sendable {
         fencedBy term: LeaderTerm? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let fence = term?.fence
-        let mark = EventMark()
-        let logger = self.logger, maxAttempts = self.maxAttempts
-        let result = try await call { connection in
-            var attempt = 1
-            while true {
-                do {
-                    return try await Database.$eventMark.withValue(mark) {
-                        try await connection.inTransaction(logger: logger) { connection in
-                            try await fence?(connection)
-                            return try await body(connection)
-                        }
-                    }
-                } catch let error where Self.isRetryable(error) && attempt < maxAttempts {
-                    attempt += 1
-                }
+        let logger = self.logger
+        return try await write { connection in
+            try await connection.inTransaction(logger: logger) { connection in
+                try await fence?(connection)
+                return try await body(connection)
             }
         }
-        if mark.isSet { eventCommits.fire() }
-        return result
     }
 
     /// Runs `body` — one statement, PostgreSQL's own transaction — on a pooled connection: no BEGIN and no COMMIT,
@@ -61,15 +49,21 @@ public struct Database: Sendable {
     /// them the same way. Only for writes no leader's fence guards (API requests).
     @discardableResult
     public func statement<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await write(body)
+    }
+
+    /// A write on a pooled connection: run again after a serialization failure or deadlock (up to `maxAttempts`), and
+    /// announced on `eventCommits` when it appended events.
+    private func write<T: Sendable>(_ attempt: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let mark = EventMark()
         let maxAttempts = self.maxAttempts
         let result = try await call { connection in
-            var attempt = 1
+            var attempts = 1
             while true {
                 do {
-                    return try await Database.$eventMark.withValue(mark) { try await body(connection) }
-                } catch let error where Self.isRetryable(error) && attempt < maxAttempts {
-                    attempt += 1
+                    return try await Database.$eventMark.withValue(mark) { try await attempt(connection) }
+                } catch let error where Self.isRetryable(error) && attempts < maxAttempts {
+                    attempts += 1
                 }
             }
         }

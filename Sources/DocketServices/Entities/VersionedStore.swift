@@ -91,9 +91,10 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
     }
 
     /// Runs `body` for a tenant the actor names (or its own), once `operation` is allowed there: in a transaction
-    /// (`write`) or on a plain connection.
+    /// (`write`), as one statement with no transaction around it (`oneStatement`: a write that is a single statement,
+    /// in one round trip; a leader's fenced store still uses a transaction), or on a plain connection.
     func inTenant<T: Sendable>(
-        _ requested: String?, by actor: Principal, _ operation: ServiceOperation, write: Bool,
+        _ requested: String?, by actor: Principal, _ operation: ServiceOperation, write: Bool, oneStatement: Bool = false,
         _ body: @escaping @Sendable (ServiceTransaction, String) async throws -> T
     ) async throws -> T {
         let tenant = try actor.tenant(for: requested)
@@ -102,20 +103,8 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
         let work: @Sendable (PostgresConnection) async throws -> T = { connection in
             try await body(ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: term), tenant)
         }
-        return write ? try await database.transaction(fencedBy: term, work) : try await database.read(work)
-    }
-
-    /// Like `inTenant` for a write that is one statement: run with no transaction around it, in one round trip.
-    func inTenantStatement<T: Sendable>(
-        _ requested: String?, by actor: Principal, _ operation: ServiceOperation,
-        _ body: @escaping @Sendable (ServiceTransaction, String) async throws -> T
-    ) async throws -> T {
-        let tenant = try actor.tenant(for: requested)
-        try Authorizer.check(actor, operation, tenant: tenant)
-        let now = clock(), logger = database.logger
-        return try await database.statement { connection in
-            try await body(ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: nil), tenant)
-        }
+        guard write else { return try await database.read(work) }
+        return oneStatement && term == nil ? try await database.statement(work) : try await database.transaction(fencedBy: term, work)
     }
 
     /// Reads one entity the actor may see.

@@ -10,9 +10,9 @@ extension JobService {
         let key = input.idempotencyKey
         guard let key else {
             // No key to look up first: the job and its events are one statement, one round trip.
-            return try await store.inTenantStatement(input.tenantId, by: actor, .jobCreate) { tx, tenant in
+            return try await store.inTenant(input.tenantId, by: actor, .jobCreate, write: true, oneStatement: true) { tx, tenant in
                 let job = try Self.draft(input, tenant: tenant, by: actor, now: tx.now)
-                try await tx.jobs.insert(job, events: Self.createdEvents(job, by: actor))
+                try await tx.jobs.insert(job, events: Self.createdEvents(job, by: actor), epoch: tx.term?.epoch)
                 return job
             }
         }
