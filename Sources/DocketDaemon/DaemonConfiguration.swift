@@ -43,6 +43,9 @@ public struct DaemonConfiguration: Sendable {
         .init(name: "callback-degraded-after", environment: "DOCKET_CALLBACK_DEGRADED_AFTER", defaultValue: "3", help: "consecutive failed callbacks before /readyz reports notifications degraded"),
         .init(name: "callback-refuse-private", environment: "DOCKET_CALLBACK_REFUSE_PRIVATE", defaultValue: "false", help: "refuse callback URLs that resolve to loopback or private addresses"),
         .init(name: "retention", environment: "DOCKET_RETENTION", defaultValue: "30d", help: "age after which events and finished runs are deleted (90s, 12h, 30d; off keeps them)"),
+        .init(name: "retain-succeeded", environment: "DOCKET_RETAIN_SUCCEEDED", defaultValue: "1d", help: "age after which a succeeded job is deleted with its runs (off keeps them)"),
+        .init(name: "retain-cancelled", environment: "DOCKET_RETAIN_CANCELLED", defaultValue: "7d", help: "age after which a cancelled job is deleted with its runs (off keeps them)"),
+        .init(name: "retain-failed", environment: "DOCKET_RETAIN_FAILED", defaultValue: "7d", help: "age after which a job that failed with no retry left is deleted with its runs (off keeps them)"),
         .init(name: "log-level", environment: "DOCKET_LOG_LEVEL", defaultValue: "info", help: "trace, debug, info, notice, warning, error"),
     ]
 
@@ -63,6 +66,8 @@ public struct DaemonConfiguration: Sendable {
     public var callbackRefusePrivate = false
     /// Seconds after which events and finished runs are pruned; nil keeps them.
     public var retentionSeconds: Double? = 30 * 86_400
+    /// Seconds after a job ended as each final status before it is deleted with its runs; a status not here is kept.
+    public var jobRetentionSeconds: [JobStatus: Double] = [.succeeded: 86_400, .cancelled: 7 * 86_400, .failed: 7 * 86_400]
     public var busEnabled = true
     public var bus = EventBus.Configuration()
 
@@ -164,6 +169,11 @@ public struct DaemonConfiguration: Sendable {
         default: throw .validation(field: "callback-refuse-private", "must be true or false")
         }
         config.retentionSeconds = try retention(raw["retention"] ?? "30d")
+        config.jobRetentionSeconds = [:]
+        for status in [JobStatus.succeeded, .cancelled, .failed] {
+            let name = "retain-\(status.rawValue)"
+            config.jobRetentionSeconds[status] = try retention(raw[name] ?? "", field: name)
+        }
         config.bus.subscriberBuffer = try whole("subscriber-buffer")
         config.bus.maxSubscriptionsPerConnection = try whole("max-subscriptions")
         try config.bus.validate()
@@ -172,7 +182,7 @@ public struct DaemonConfiguration: Sendable {
     }
 
     /// `90s`, `15m`, `12h`, `30d` (a bare number is seconds); `off` keeps everything.
-    static func retention(_ text: String) throws(DocketError) -> Double? {
+    static func retention(_ text: String, field: String = "retention") throws(DocketError) -> Double? {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
         if trimmed == "off" || trimmed == "0" { return nil }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
@@ -183,7 +193,7 @@ public struct DaemonConfiguration: Sendable {
             unit = factor
         }
         guard let value = Double(number), value.isFinite, value > 0 else {
-            throw .validation(field: "retention", "must be an age such as 90s, 12h or 30d, or off; got \"\(text)\"")
+            throw .validation(field: field, "must be an age such as 90s, 12h or 30d, or off; got \"\(text)\"")
         }
         return value * unit
     }

@@ -147,9 +147,10 @@ public struct DocketDaemon: Sendable {
             RecurrenceSweep(jobs: jobs, database: database, configuration: recurrence, wake: recurrenceWake),
             CallbackSweep(database: database, transport: transport, health: notifications, configuration: callbacks),
         ]
-        if let seconds = settings.retentionSeconds {
-            var retention = RetentionSweep.Configuration()
-            retention.age = .milliseconds(Int(seconds * 1000))
+        var retention = RetentionSweep.Configuration()
+        retention.age = settings.retentionSeconds.map { .milliseconds(Int($0 * 1000)) }
+        retention.jobAges = settings.jobRetentionSeconds.mapValues { .milliseconds(Int($0 * 1000)) }
+        if retention.age != nil || !retention.jobAges.isEmpty {
             sweeps.append(RetentionSweep(database: database, configuration: retention))
         }
         return sweeps

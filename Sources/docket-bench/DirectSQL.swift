@@ -116,6 +116,30 @@ struct DirectSQL: Sendable {
     }
 
     /// Inserts `count` due jobs for `tenant` in one statement.
+    /// `count` running jobs with their open runs, all past their `timeout_seconds` at `deadline` (the timeout
+    /// sweep's load: many jobs timing out at once).
+    static func seedRunning(_ client: PostgresClient, tenant: String, count: Int, deadline: Date, logger: Logger) async throws {
+        try await client.query("""
+            WITH jobs AS (
+                INSERT INTO docket.jobs (id, tenant_id, name, status, timeout_seconds, deadline_at, started_at, current_slot,
+                    run_count, attempt, created_by)
+                SELECT gen_random_uuid(), \(tenant), 'timing-out-' || n, 'running', 1, \(deadline), now(), now(), 1, 1, 'bench'
+                FROM generate_series(1, \(count)) AS n
+                RETURNING id, tenant_id, current_slot
+            )
+            INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status)
+            SELECT gen_random_uuid(), id, tenant_id, 1, 1, current_slot, current_slot, 'running' FROM jobs
+            """, logger: logger)
+    }
+
+    /// How many of the tenant's jobs are still running.
+    static func running(_ client: PostgresClient, tenant: String, logger: Logger) async throws -> Int {
+        let rows = try await client.query(
+            "SELECT count(*)::int FROM docket.jobs WHERE tenant_id = \(tenant) AND status = 'running'", logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
     static func seedDue(_ client: PostgresClient, tenant: String, count: Int, logger: Logger) async throws {
         try await client.query("""
             INSERT INTO docket.jobs (id, tenant_id, name, status, next_run_at, created_by)

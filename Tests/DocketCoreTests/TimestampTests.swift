@@ -39,9 +39,19 @@ struct TimestampTests {
         "2026-11-23T24:00:00Z", "2026-11-23T07:60:00Z", "2026-11-23T07:33:60Z", "2026-11-23T07:33:58.Z",
         "2026-11-23T07:33:58+0100", "2026-11-23T07:33:58+01", "2026-11-23T07:33:58Zjunk", "26-11-23T07:33:58Z",
         "2026-11-23T07:33:58+24:00", "+2026-11-23T07:33:58Z", "2026-1-23T07:33:58Z",
+        // Fields in range, but the instant falls in year 0 or 10000 in UTC (a fuzz finding: it formatted as year 0).
+        "0001-01-01T00:00:00+23:59", "0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01",
+        "9999-12-31T23:59:59.9999999Z",
     ])
     func refusesMalformedTimes(_ text: String) {
         #expect(Timestamp.parse(text) == nil, "\(text)")
+    }
+
+    @Test func theFirstAndLastRepresentableInstantsFormatBackToThemselves() throws {
+        for text in ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00-23:59", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59+23:59"] {
+            let formatted = Timestamp.format(try #require(Timestamp.parse(text), "\(text)"))
+            #expect(Timestamp.parse(formatted).map(Timestamp.format) == formatted, "\(text) → \(formatted)")
+        }
     }
 
     @Test func leapDaysParse() throws {

@@ -41,7 +41,7 @@ import Testing
 
     private func watch(_ running: Task<Void, any Error>, _ parts: AsyncStream<DocketDaemon.Parts>,
                        endpoint: DatabaseEndpoint, folder: String) async throws {
-        let daemon = try await Deadline.run(.seconds(20), "the daemon's start") {
+        let daemon = try await Deadline.run(.seconds(60), "the daemon's start") {
             var iterator = parts.makeAsyncIterator()
             return try #require(await iterator.next(), "the daemon builds its parts")
         }

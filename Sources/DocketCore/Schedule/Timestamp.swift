@@ -10,7 +10,8 @@ public enum Timestamp {
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, or nil.
     ///
     /// `t` and `z` may be lower case. A fraction finer than a microsecond is rounded to the nearest microsecond.
-    /// Leap seconds (`:60`), year 0 and out-of-range fields (February 30, hour 24) are refused.
+    /// Leap seconds (`:60`), year 0 and out-of-range fields (February 30, hour 24) are refused, and so is an instant
+    /// whose UTC year falls outside 1...9999 (`0001-01-01T00:00:00+23:59`): what parses formats back to four digits.
     public static func parse(_ text: String) -> Date? {
         var reader = Reader(Array(text.utf8))
         guard let year = reader.digits(4), reader.take(UInt8(ascii: "-")),
@@ -43,8 +44,15 @@ public enum Timestamp {
         guard reader.isAtEnd else { return nil }
         let days = CivilDate(year: year, month: month, day: day).daysSinceEpoch
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second) - offsetSeconds
-        return date(microsSince1970: seconds * 1_000_000 + micros)
+        let instant = seconds * 1_000_000 + micros
+        guard representable.contains(instant) else { return nil }
+        return date(microsSince1970: instant)
     }
+
+    /// Microseconds since 1970 from 0001-01-01T00:00:00Z up to, not including, 10000-01-01T00:00:00Z.
+    static let representable: Range<Int64> =
+        CivilDate(year: 1, month: 1, day: 1).daysSinceEpoch * 86_400_000_000
+        ..< CivilDate(year: 10_000, month: 1, day: 1).daysSinceEpoch * 86_400_000_000
 
     /// Formats `date` in UTC with exactly six fractional digits, rounding to the nearest microsecond.
     public static func format(_ date: Date) -> String {

@@ -21,23 +21,42 @@ struct ChangedColumns {
         try set(column, new, was: old, cast: cast) { $0 }
     }
 
+    /// Statements written in the same statement as the update (data-modifying CTEs), with their parameters taken
+    /// from `binds` through `parameter(_:cast:)`.
+    private(set) var companions: [String] = []
+
+    /// Binds `value` for a companion statement; its placeholder (`$7::numeric`).
+    mutating func parameter<V: PostgresThrowingDynamicTypeEncodable>(_ value: V?, cast: String = "") throws -> String {
+        try binds.append(value)
+        return "$\(binds.count)\(cast)"
+    }
+
+    /// Adds a data-modifying statement to run in the same statement as the update (`parameter` binds its values).
+    mutating func alongside(_ sql: String) {
+        companions.append(sql)
+    }
+
     /// `UPDATE table SET <changes> WHERE id = <id>`, followed in the same statement by the insert of `events` (as
-    /// `EventQueries.appendMany` writes them) when there are any; nil when nothing changed and nothing is told.
+    /// `EventQueries.appendMany` writes them) when there are any, with the companions beside it; nil when nothing
+    /// changed, nothing is told and nothing goes alongside.
     func update<ID: PostgresThrowingDynamicTypeEncodable>(
         _ table: String, id: ID, events: [EventDraft] = [], epoch: Int64? = nil
     ) throws -> PostgresQuery? {
-        guard !assignments.isEmpty || !events.isEmpty else { return nil }
+        guard !assignments.isEmpty || !events.isEmpty || !companions.isEmpty else { return nil }
         var binds = self.binds
         try binds.append(id)
         let update = assignments.isEmpty
             ? "SELECT id FROM \(table) WHERE id = $\(binds.count)"
             : "UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = $\(binds.count) RETURNING id"
-        guard !events.isEmpty else { return PostgresQuery(unsafeSQL: update, binds: binds) }
+        let beside = companions.enumerated().map { "beside\($0.offset) AS (\($0.element)), " }.joined()
+        guard !events.isEmpty else {
+            return PostgresQuery(unsafeSQL: companions.isEmpty ? update : "WITH \(beside.dropLast(2)) \(update)", binds: binds)
+        }
         try binds.append(EventQueries.rows(events))
         let rows = binds.count
         binds.append(epoch)
         return PostgresQuery(unsafeSQL: """
-            WITH changed AS (\(update))
+            WITH \(beside)changed AS (\(update))
             INSERT INTO docket.events (\(EventQueries.insertedColumns))
             SELECT \(EventQueries.selectedColumns), $\(binds.count)::bigint
             FROM changed, jsonb_array_elements($\(rows)::jsonb) WITH ORDINALITY AS a(e, n)

@@ -84,6 +84,14 @@ public struct JobQueries: Sendable {
         return try await connection.query(query, logger: logger).collect().first.map(JobRow.decode)
     }
 
+    /// The jobs of `ids`, locked until the transaction ends, leaving out rows another transaction holds
+    /// (`FOR UPDATE SKIP LOCKED`); in id order, the order every batch locks in.
+    public func lock(_ ids: [UUID]) async throws -> [Job] {
+        try await connection.query(
+            "SELECT \(unescaped: JobRow.columns) FROM docket.jobs WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE SKIP LOCKED",
+            logger: logger).collect().map(JobRow.decode)
+    }
+
     public func find(tenant: String, idempotencyKey: String) async throws -> Job? {
         try await connection.query("""
             SELECT \(unescaped: JobRow.columns) FROM docket.jobs
@@ -92,8 +100,10 @@ public struct JobQueries: Sendable {
     }
 
     /// Writes a changed job — only the columns that differ from `before`, the row as it was read under its lock —
-    /// and appends `events` in the same statement: one round trip for the change and what it tells.
-    public func update(_ job: Job, from before: Job, events: [EventDraft] = [], epoch: Int64? = nil) async throws {
+    /// and appends `events` and closes its open run (`closing`) in the same statement: one round trip for the change
+    /// and what it tells.
+    public func update(_ job: Job, from before: Job, events: [EventDraft] = [], epoch: Int64? = nil,
+                       closing: RunClosing? = nil) async throws {
         var set = ChangedColumns()
         try set.set("name", job.name, was: before.name)
         try set.set("description", job.description, was: before.description)
@@ -136,6 +146,7 @@ public struct JobQueries: Sendable {
         try set.set("started_at", job.startedAt, was: before.startedAt)
         try set.set("finished_at", job.finishedAt, was: before.finishedAt)
         try set.set("version", job.version, was: before.version)
+        try closing?.write(into: &set)
         guard let query = try set.update("docket.jobs", id: job.id, events: events, epoch: epoch) else { return }
         if !events.isEmpty { Database.eventMark?.set() }
         try await connection.query(query, logger: logger)

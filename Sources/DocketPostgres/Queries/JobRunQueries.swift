@@ -31,17 +31,12 @@ public struct JobRunQueries: Sendable {
         return !rows.isEmpty
     }
 
-    /// Closes the job's open run with its outcome.
-    public func close(
-        job: UUID, status: JobRun.Status, at: Date, errorCode: String? = nil, errorMessage: String? = nil,
-        actualCost: Money? = nil, resultSummary: String? = nil
-    ) async throws {
-        try await connection.query("""
-            UPDATE docket.job_runs SET status = \(status.rawValue), finished_at = \(at), error_code = \(errorCode),
-                error_message = \(errorMessage), actual_cost = \(actualCost?.description)::numeric,
-                result_summary = \(resultSummary)
-            WHERE job_id = \(job) AND status = 'running'
-            """, logger: logger)
+    /// Closes the job's open run with its outcome, as a statement of its own (`JobQueries.update` writes it in the
+    /// job's own statement when given one).
+    public func close(_ closing: RunClosing) async throws {
+        var statement = ChangedColumns()
+        try closing.write(into: &statement)
+        try await connection.query(PostgresQuery(unsafeSQL: statement.companions[0], binds: statement.binds), logger: logger)
     }
 
     /// Records who holds the open run (claim).
@@ -74,5 +69,39 @@ public struct JobRunQueries: Sendable {
             run.leaderEpoch = try r.next()
             return run
         }
+    }
+}
+
+/// How a job's open run ends: written with the job's change, in the same statement.
+public struct RunClosing: Sendable, Hashable {
+    public var job: UUID
+    public var status: JobRun.Status
+    public var at: Date
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var actualCost: Money?
+    public var resultSummary: String?
+
+    public init(job: UUID, status: JobRun.Status, at: Date, errorCode: String? = nil, errorMessage: String? = nil,
+                actualCost: Money? = nil, resultSummary: String? = nil) {
+        self.job = job
+        self.status = status
+        self.at = at
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+        self.actualCost = actualCost
+        self.resultSummary = resultSummary
+    }
+
+    /// Adds the run's `UPDATE` to `statement` as a companion of the job's.
+    func write(into statement: inout ChangedColumns) throws {
+        statement.alongside("""
+            UPDATE docket.job_runs SET status = \(try statement.parameter(status.rawValue)), \
+            finished_at = \(try statement.parameter(at)), error_code = \(try statement.parameter(errorCode)), \
+            error_message = \(try statement.parameter(errorMessage)), \
+            actual_cost = \(try statement.parameter(actualCost?.description, cast: "::numeric")), \
+            result_summary = \(try statement.parameter(resultSummary)) \
+            WHERE job_id = \(try statement.parameter(job)) AND status = 'running'
+            """)
     }
 }

@@ -73,6 +73,20 @@ public struct SweepQueries: Sendable {
             """, logger: logger).collect()
         return rows.count
     }
+
+    /// Retention: deletes up to `limit` jobs that ended as `status` before `cutoff` — a failed one only with no retry
+    /// left, none whose callback still waits — with their runs and links (`jobs_retention_idx`); how many.
+    public func pruneJobs(_ status: JobStatus, before cutoff: Date, limit: Int) async throws -> Int {
+        let rows = try await connection.query("""
+            DELETE FROM docket.jobs WHERE id IN (
+                SELECT id FROM docket.jobs
+                WHERE status = \(status.rawValue) AND status IN ('succeeded', 'cancelled', 'failed')
+                  AND retry_at IS NULL AND callback_due_at IS NULL AND finished_at < \(cutoff)
+                ORDER BY finished_at LIMIT \(Int32(limit)) FOR UPDATE SKIP LOCKED)
+            RETURNING id
+            """, logger: logger).collect()
+        return rows.count
+    }
 }
 
 extension SweepQueries {

@@ -3,6 +3,7 @@ import DocketPostgres
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// An entity the services change under the versioned discipline: jobs and tasks.
 protocol VersionedEntity: Sendable, Equatable {
@@ -65,12 +66,16 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
             }
             let before = entity
             let events = try await body(&entity, tx)
-            guard entity != before || !events.isEmpty else { return entity }
+            guard entity != before || !events.isEmpty else {
+                try await tx.writeClosings()
+                return entity
+            }
             entity.version = before.version + 1
             entity.updatedAt = now
             var pending = try await entity.save(in: tx, from: before, events: events)
             pending += try await Entity.followUps(after: before, now: entity, in: tx)
             try await tx.events.append(pending)
+            try await tx.writeClosings()
             return entity
         }
     }
@@ -86,7 +91,10 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
     func transaction<T: Sendable>(by actor: Principal, _ body: @escaping @Sendable (ServiceTransaction) async throws -> T) async throws -> T {
         let now = clock(), logger = database.logger, term = self.term
         return try await database.transaction(fencedBy: term) { connection in
-            try await body(ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: term))
+            let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: term)
+            let result = try await body(tx)
+            try await tx.writeClosings()
+            return result
         }
     }
 
@@ -125,7 +133,7 @@ extension Job: VersionedEntity {
     static var entityName: String { "job" }
     static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Job? { try await tx.jobs.find(id, lock: lock) }
     func save(in tx: ServiceTransaction, from before: Job, events: [EventDraft]) async throws -> [EventDraft] {
-        try await tx.jobs.update(self, from: before, events: events, epoch: tx.term?.epoch)
+        try await tx.jobs.update(self, from: before, events: events, epoch: tx.term?.epoch, closing: tx.closings.take(job: id))
         return []
     }
     static func followUps(after before: Job, now job: Job, in tx: ServiceTransaction) async throws -> [EventDraft] { [] }
@@ -152,6 +160,18 @@ struct ServiceTransaction: Sendable {
     let now: Date
     /// The leader's term for a sweep's writes: stamped on its runs and events.
     let term: LeaderTerm?
+    /// Runs to close, written with their job's change (`closeRun`).
+    let closings = RunClosings()
+
+    /// Closes the job's open run with the job's own write, in the same statement.
+    func closeRun(_ closing: RunClosing) {
+        closings.add(closing)
+    }
+
+    /// Writes the run closings no job change took with it (there are none when every closing came with a change).
+    func writeClosings() async throws {
+        for closing in closings.takeAll() { try await runs.close(closing) }
+    }
 
     var jobs: JobQueries { JobQueries(connection, logger: logger) }
     var runs: JobRunQueries { JobRunQueries(connection, logger: logger, epoch: term?.epoch) }
@@ -165,3 +185,23 @@ struct ServiceTransaction: Sendable {
 
 typealias JobTransaction = ServiceTransaction
 typealias TaskTransaction = ServiceTransaction
+
+/// The run closings a transaction has drafted and not yet written.
+final class RunClosings: Sendable {
+    private let drafted = Mutex<[RunClosing]>([])
+
+    func add(_ closing: RunClosing) {
+        drafted.withLock { $0.append(closing) }
+    }
+
+    /// The closing drafted for `job`, no longer pending.
+    func take(job: UUID) -> RunClosing? {
+        drafted.withLock { drafted in
+            drafted.firstIndex { $0.job == job }.map { drafted.remove(at: $0) }
+        }
+    }
+
+    func takeAll() -> [RunClosing] {
+        drafted.withLock { drafted in defer { drafted = [] }; return drafted }
+    }
+}

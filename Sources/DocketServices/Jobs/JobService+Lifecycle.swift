@@ -67,8 +67,8 @@ extension JobService {
             job.output = outcome.output ?? job.output
             job.addCost(outcome.actualCost)
             job.endRunning(now: tx.now, retryDelay: nil)
-            try await tx.runs.close(job: job.id, status: .succeeded, at: tx.now, actualCost: outcome.actualCost,
-                                    resultSummary: outcome.resultSummary)
+            tx.closeRun(RunClosing(job: job.id, status: .succeeded, at: tx.now, actualCost: outcome.actualCost,
+                                   resultSummary: outcome.resultSummary))
             if let rearmed = try rearm(&job, from: from, occurrence: .succeeded, tx) { return rearmed }
             return EventDraft.jobTransition(job, from: from, actor: tx.actor.id,
                                             data: ["result_summary": job.resultSummary.wireString])
@@ -89,8 +89,8 @@ extension JobService {
             job.addCost(actualCost)
             var random = SystemRandomNumberGenerator()
             job.endRunning(now: tx.now, retryDelay: job.retryDelay(using: &random))
-            try await tx.runs.close(job: job.id, status: .failed, at: tx.now, errorCode: job.errorCode,
-                                    errorMessage: errorMessage, actualCost: actualCost)
+            tx.closeRun(RunClosing(job: job.id, status: .failed, at: tx.now, errorCode: job.errorCode,
+                                   errorMessage: errorMessage, actualCost: actualCost))
             if job.retryAt == nil, let rearmed = try rearm(&job, from: from, occurrence: .failed, tx) { return rearmed }
             return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: [
                 "error_code": job.errorCode.wireString, "error_message": errorMessage.wireString,
@@ -131,7 +131,7 @@ extension JobService {
             job.errorMessage = reason ?? job.errorMessage
             if from == .running || from == .paused {
                 job.endRunning(now: tx.now, retryDelay: nil)
-                try await tx.runs.close(job: job.id, status: .cancelled, at: tx.now, errorMessage: reason)
+                tx.closeRun(RunClosing(job: job.id, status: .cancelled, at: tx.now, errorMessage: reason))
             } else {
                 job.retryAt = nil
                 job.nextRunAt = nil

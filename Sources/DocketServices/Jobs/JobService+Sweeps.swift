@@ -3,30 +3,48 @@ import DocketPostgres
 import Foundation
 
 extension JobService {
-    /// The timeout sweep's end of a running job: past its deadline (`TIMEOUT`, run `timed_out`) or its lease
-    /// (`LEASE_EXPIRED`, run `failed`). Re-checked under the row lock, so a heartbeat or completion that came first wins.
-    public func expire(_ id: UUID, lease: Bool, by actor: Principal) async throws -> Job {
-        try await store.change(id, by: actor, .jobFail) { job, tx in
-            guard job.status == .running else { return [] }
-            let due = lease ? job.leaseExpiresAt : job.deadlineAt
-            guard let due, due <= tx.now else { return [] }
-            let code = lease ? "LEASE_EXPIRED" : "TIMEOUT"
-            let message = lease ? "the worker's lease ran out at \(Timestamp.format(due))"
-                                : "running longer than timeout_seconds (\(job.timeoutSeconds ?? 0) s)"
-            try job.move(to: .failed, via: "job.fail", now: tx.now)
-            job.errorCode = code
-            job.errorMessage = message
-            var random = SystemRandomNumberGenerator()
-            job.endRunning(now: tx.now, retryDelay: job.retryDelay(using: &random))
-            try await tx.runs.close(job: job.id, status: lease ? .failed : .timedOut, at: tx.now, errorCode: code, errorMessage: message)
-            var events = [EventDraft.job(.jobTimedOut, job, actor: tx.actor.id, data: ["error_code": .string(code)])]
-            if job.retryAt == nil, let rearmed = try rearm(&job, from: .running, occurrence: .failed, tx) {
-                return events + rearmed
+    /// The timeout sweep's end of running jobs past their deadline (`TIMEOUT`, run `timed_out`) or their lease
+    /// (`LEASE_EXPIRED`, run `failed`), re-checked under the row lock so a heartbeat or completion that came first
+    /// wins. Each of `ids` still past it ends, all in one transaction with one statement per job (its row, its run and
+    /// its events); rows another transaction holds are left for the next pass. How many ended.
+    public func expire(_ ids: [UUID], lease: Bool, by actor: Principal) async throws -> Int {
+        try Authorizer.check(actor, .jobFail)
+        return try await store.transaction(by: actor) { tx in
+            var ended = 0
+            for var job in try await tx.jobs.lock(ids) where actor.reaches(tenant: job.tenantId) {
+                let before = job
+                guard let events = try self.end(&job, lease: lease, tx) else { continue }
+                job.version = before.version + 1
+                job.updatedAt = tx.now
+                try await tx.jobs.update(job, from: before, events: events, epoch: tx.term?.epoch, closing: tx.closings.take(job: job.id))
+                ended += 1
             }
-            events += EventDraft.jobTransition(job, from: .running, actor: tx.actor.id, data: [
-                "error_code": .string(code), "retry_at": job.retryAt.wire])
-            return events
+            return ended
         }
+    }
+
+    /// Ends a running job past its deadline or lease as failed (re-armed when recurring with no retry left); its
+    /// events, or nil when it is not (or no longer) past it.
+    private func end(_ job: inout Job, lease: Bool, _ tx: JobTransaction) throws -> [EventDraft]? {
+        guard job.status == .running else { return nil }
+        let due = lease ? job.leaseExpiresAt : job.deadlineAt
+        guard let due, due <= tx.now else { return nil }
+        let code = lease ? "LEASE_EXPIRED" : "TIMEOUT"
+        let message = lease ? "the worker's lease ran out at \(Timestamp.format(due))"
+                            : "running longer than timeout_seconds (\(job.timeoutSeconds ?? 0) s)"
+        try job.move(to: .failed, via: "job.fail", now: tx.now)
+        job.errorCode = code
+        job.errorMessage = message
+        var random = SystemRandomNumberGenerator()
+        job.endRunning(now: tx.now, retryDelay: job.retryDelay(using: &random))
+        tx.closeRun(RunClosing(job: job.id, status: lease ? .failed : .timedOut, at: tx.now, errorCode: code, errorMessage: message))
+        var events = [EventDraft.job(.jobTimedOut, job, actor: tx.actor.id, data: ["error_code": .string(code)])]
+        if job.retryAt == nil, let rearmed = try rearm(&job, from: .running, occurrence: .failed, tx) {
+            return events + rearmed
+        }
+        events += EventDraft.jobTransition(job, from: .running, actor: tx.actor.id, data: [
+            "error_code": .string(code), "retry_at": job.retryAt.wire])
+        return events
     }
 
     /// The timeout sweep's end of a graceful cancel nobody finished: cancelled hard once its grace has passed.
