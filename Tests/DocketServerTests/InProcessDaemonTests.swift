@@ -48,7 +48,7 @@ import Testing
         let reports = daemon.maintainer.reports.subscribe()
 
         // A lone instance wins the election, and its maintainer starts the sweeps for that term.
-        let epoch = try await Deadline.run(.seconds(20), "the election") {
+        let epoch = try await Deadline.run(.seconds(60), "the election") {
             try #require(await daemon.elector.roles.wait(until: { $0.epoch != nil })?.epoch)
         }
 

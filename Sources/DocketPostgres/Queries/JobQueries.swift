@@ -92,6 +92,13 @@ public struct JobQueries: Sendable {
             logger: logger).collect().map(JobRow.decode)
     }
 
+    /// One job locked until the transaction ends (`FOR UPDATE`), with which of its gates have anything to check.
+    public func lockWithGates(_ id: UUID) async throws -> (Job, JobGates)? {
+        try await connection.query(
+            "SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs WHERE id = \(id) FOR UPDATE",
+            logger: logger).collect().first.map(JobRow.decodeWithGates)
+    }
+
     public func find(tenant: String, idempotencyKey: String) async throws -> Job? {
         try await connection.query("""
             SELECT \(unescaped: JobRow.columns) FROM docket.jobs
@@ -100,10 +107,10 @@ public struct JobQueries: Sendable {
     }
 
     /// Writes a changed job — only the columns that differ from `before`, the row as it was read under its lock —
-    /// and appends `events` and closes its open run (`closing`) in the same statement: one round trip for the change
-    /// and what it tells.
+    /// and appends `events` and writes its runs' changes (`runs`: a run opened, closed or claimed) in the same
+    /// statement: one round trip for the change and what it tells.
     public func update(_ job: Job, from before: Job, events: [EventDraft] = [], epoch: Int64? = nil,
-                       closing: RunClosing? = nil) async throws {
+                       runs: [RunWrite] = []) async throws {
         var set = ChangedColumns()
         try set.set("name", job.name, was: before.name)
         try set.set("description", job.description, was: before.description)
@@ -146,7 +153,7 @@ public struct JobQueries: Sendable {
         try set.set("started_at", job.startedAt, was: before.startedAt)
         try set.set("finished_at", job.finishedAt, was: before.finishedAt)
         try set.set("version", job.version, was: before.version)
-        try closing?.write(into: &set)
+        for run in runs { try run.write(into: &set, epoch: epoch) }
         guard let query = try set.update("docket.jobs", id: job.id, events: events, epoch: epoch) else { return }
         if !events.isEmpty { Database.eventMark?.set() }
         try await connection.query(query, logger: logger)
@@ -156,7 +163,7 @@ public struct JobQueries: Sendable {
         try await connection.query("DELETE FROM docket.jobs WHERE id = \(id)", logger: logger)
     }
 
-    /// Locks up to `limit` due jobs in one statement, skipping rows other claimers hold: running jobs no worker holds
+    /// Locks up to `limit` due jobs in one statement, with their gates (`JobGates`), skipping rows other claimers hold: running jobs no worker holds
     /// first (they are started already, and count against their queue's limits), then scheduled jobs whose time has
     /// come; highest priority first within each, then earliest due.
     ///
@@ -165,7 +172,7 @@ public struct JobQueries: Sendable {
     /// (nil: any) route the claim; `excluding` leaves out jobs this transaction already holds (row locks of one's own
     /// transaction do not make `SKIP LOCKED` skip).
     public func lockDue(tenant: String?, queues: [String]? = nil, kinds: [String]? = nil, excluding: [UUID] = [], now: Date,
-                        limit: Int) async throws -> [Job] {
+                        limit: Int) async throws -> [(Job, JobGates)] {
         try await connection.query("""
             WITH scheduled AS (
                 SELECT id, 1 AS waiting, priority, next_run_at AS due FROM docket.jobs
@@ -183,10 +190,10 @@ public struct JobQueries: Sendable {
             ), candidates AS (
                 SELECT * FROM scheduled UNION ALL SELECT * FROM unheld
             )
-            SELECT \(unescaped: JobRow.columns) FROM docket.jobs
+            SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs
             WHERE id IN (SELECT id FROM candidates ORDER BY waiting, priority DESC, due, id LIMIT \(Int32(limit)))
             ORDER BY status = 'scheduled', priority DESC, coalesce(next_run_at, started_at), id
-            """, logger: logger).collect().map(JobRow.decode)
+            """, logger: logger).collect().map(JobRow.decodeWithGates)
     }
 
     /// The queues that have jobs, with their tenants (of `tenant`, or of every tenant), found by skipping through the

@@ -14,8 +14,27 @@ enum JobRow {
         total_duration_ns, idempotency_key, updated_at, started_at, finished_at, version, queue, kind, args
         """
 
+    /// Whether the job has task links, its queue a settings row and its tenant a budget, selected after `columns`
+    /// by the statements that lock a job to change it (`JobGates`).
+    static let gateColumns = """
+        EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = jobs.id),
+        EXISTS (SELECT 1 FROM docket.queues q WHERE q.tenant_id = jobs.tenant_id AND q.name = jobs.queue),
+        EXISTS (SELECT 1 FROM docket.budgets b WHERE b.tenant_id = jobs.tenant_id)
+        """
+
     static func decode(_ row: PostgresRow) throws -> Job {
         var r = RowReader(row)
+        return try decode(&r)
+    }
+
+    /// A row of `columns` followed by `gateColumns`.
+    static func decodeWithGates(_ row: PostgresRow) throws -> (Job, JobGates) {
+        var r = RowReader(row)
+        let job = try decode(&r)
+        return (job, JobGates(links: try r.next(), queueSettings: try r.next(), budget: try r.next()))
+    }
+
+    private static func decode(_ r: inout RowReader) throws -> Job {
         var job = Job(id: try r.next(), tenantId: try r.next(), name: try r.next(), createdBy: try r.next(), now: try r.next())
         job.description = try r.next()
         job.status = try r.value(JobStatus.self)
@@ -63,4 +82,23 @@ enum JobRow {
         job.args = try r.object()
         return job
     }
+}
+
+/// Which of a job's gates have anything to check, read in the statement that locks the job: whether it has task links
+/// (prerequisites to start, primaries to succeed), whether its queue has a settings row (limits, pause) and whether its
+/// tenant has a budget. A gate with nothing to check costs no query; one that has is checked as before, under its
+/// own lock. The answer is as fresh as the row lock, which is as fresh as the queries it replaces.
+public struct JobGates: Sendable, Hashable {
+    public var links: Bool
+    public var queueSettings: Bool
+    public var budget: Bool
+
+    public init(links: Bool, queueSettings: Bool, budget: Bool) {
+        self.links = links
+        self.queueSettings = queueSettings
+        self.budget = budget
+    }
+
+    /// Nothing known: every gate is checked.
+    public static let unknown = JobGates(links: true, queueSettings: true, budget: true)
 }

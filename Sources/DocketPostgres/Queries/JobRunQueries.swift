@@ -16,34 +16,12 @@ public struct JobRunQueries: Sendable {
         self.epoch = epoch
     }
 
-    /// Opens a run; returns false when the `(job, slot, attempt)` already has one (the slot fired before).
-    @discardableResult
-    public func open(_ run: JobRun) async throws -> Bool {
-        let rows = try await connection.query("""
-            INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status,
-                instance_id, claimed_by, leader_epoch)
-            VALUES (\(run.id), \(run.jobId), \(run.tenantId), \(Int32(run.runNumber)), \(Int32(run.attempt)),
-                \(run.scheduledFor), \(run.startedAt), 'running', \(run.instanceId), \(run.claimedBy),
-                \(run.leaderEpoch ?? epoch))
-            ON CONFLICT (job_id, scheduled_for, attempt) DO NOTHING
-            RETURNING id
-            """, logger: logger).collect()
-        return !rows.isEmpty
-    }
-
-    /// Closes the job's open run with its outcome, as a statement of its own (`JobQueries.update` writes it in the
-    /// job's own statement when given one).
-    public func close(_ closing: RunClosing) async throws {
+    /// Writes a run change as a statement of its own (`JobQueries.update` writes it in the job's own statement when
+    /// given it). An opening whose slot already has its run fails with `RunWrite.slotTaken`.
+    public func write(_ change: RunWrite) async throws {
         var statement = ChangedColumns()
-        try closing.write(into: &statement)
+        try change.write(into: &statement, epoch: epoch)
         try await connection.query(PostgresQuery(unsafeSQL: statement.companions[0], binds: statement.binds), logger: logger)
-    }
-
-    /// Records who holds the open run (claim).
-    public func setClaimedBy(job: UUID, worker: String?) async throws {
-        try await connection.query(
-            "UPDATE docket.job_runs SET claimed_by = \(worker) WHERE job_id = \(job) AND status = 'running'",
-            logger: logger)
     }
 
     /// Every run of a job, oldest first.
@@ -68,6 +46,54 @@ public struct JobRunQueries: Sendable {
             run.claimedBy = try r.next()
             run.leaderEpoch = try r.next()
             return run
+        }
+    }
+}
+
+/// A change of a job's runs that rides in the job's own write.
+public enum RunWrite: Sendable {
+    /// A new occurrence's or attempt's run; the statement fails when `(job, slot, attempt)` has one already
+    /// (`slotTaken`), which the service turns into its refusal.
+    case open(JobRun)
+    /// The open run ends.
+    case close(RunClosing)
+    /// The open run records the worker that claimed it.
+    case claim(job: UUID, worker: String?)
+
+    public var job: UUID {
+        switch self {
+        case .open(let run): run.jobId
+        case .close(let closing): closing.job
+        case .claim(let job, _): job
+        }
+    }
+
+    /// Whether `error` is an opening that found its slot's run already there.
+    public static func slotTaken(_ error: any Error) -> Bool {
+        Database.violatedConstraint(error, state: "23505") == "job_runs_slot_key"
+    }
+
+    /// Adds the run's statement to `statement` as a companion of the job's; `epoch` stamps an opened run that has
+    /// none of its own.
+    func write(into statement: inout ChangedColumns, epoch: Int64?) throws {
+        switch self {
+        case .open(let run):
+            statement.alongside("""
+                INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status, \
+                instance_id, claimed_by, leader_epoch) VALUES (\(try statement.parameter(run.id)), \
+                \(try statement.parameter(run.jobId)), \(try statement.parameter(run.tenantId)), \
+                \(try statement.parameter(Int32(run.runNumber))), \(try statement.parameter(Int32(run.attempt))), \
+                \(try statement.parameter(run.scheduledFor)), \(try statement.parameter(run.startedAt)), 'running', \
+                \(try statement.parameter(run.instanceId)), \(try statement.parameter(run.claimedBy)), \
+                \(try statement.parameter(run.leaderEpoch ?? epoch)))
+                """)
+        case .close(let closing):
+            try closing.write(into: &statement)
+        case .claim(let job, let worker):
+            statement.alongside("""
+                UPDATE docket.job_runs SET claimed_by = \(try statement.parameter(worker)) \
+                WHERE job_id = \(try statement.parameter(job)) AND status = 'running'
+                """)
         }
     }
 }

@@ -67,7 +67,7 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
             let before = entity
             let events = try await body(&entity, tx)
             guard entity != before || !events.isEmpty else {
-                try await tx.writeClosings()
+                try await tx.writeRuns()
                 return entity
             }
             entity.version = before.version + 1
@@ -75,7 +75,7 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
             var pending = try await entity.save(in: tx, from: before, events: events)
             pending += try await Entity.followUps(after: before, now: entity, in: tx)
             try await tx.events.append(pending)
-            try await tx.writeClosings()
+            try await tx.writeRuns()
             return entity
         }
     }
@@ -93,7 +93,7 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
         return try await database.transaction(fencedBy: term) { connection in
             let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: term)
             let result = try await body(tx)
-            try await tx.writeClosings()
+            try await tx.writeRuns()
             return result
         }
     }
@@ -131,9 +131,14 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
 extension Job: VersionedEntity {
     var owner: String? { nil }
     static var entityName: String { "job" }
-    static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Job? { try await tx.jobs.find(id, lock: lock) }
+    static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Job? {
+        guard lock else { return try await tx.jobs.find(id) }
+        guard let (job, gates) = try await tx.jobs.lockWithGates(id) else { return nil }
+        tx.gates.record(gates, for: id)
+        return job
+    }
     func save(in tx: ServiceTransaction, from before: Job, events: [EventDraft]) async throws -> [EventDraft] {
-        try await tx.jobs.update(self, from: before, events: events, epoch: tx.term?.epoch, closing: tx.closings.take(job: id))
+        try await tx.write(self, from: before, events: events)
         return []
     }
     static func followUps(after before: Job, now job: Job, in tx: ServiceTransaction) async throws -> [EventDraft] { [] }
@@ -160,17 +165,46 @@ struct ServiceTransaction: Sendable {
     let now: Date
     /// The leader's term for a sweep's writes: stamped on its runs and events.
     let term: LeaderTerm?
-    /// Runs to close, written with their job's change (`closeRun`).
-    let closings = RunClosings()
+    /// Run changes drafted for the jobs this transaction changes, written with each job's own write.
+    let runWrites = RunWrites()
+    /// The gates of the jobs this transaction locked, as read with their rows.
+    let gates = GateHints()
 
-    /// Closes the job's open run with the job's own write, in the same statement.
-    func closeRun(_ closing: RunClosing) {
-        closings.add(closing)
+    /// Opens a run with the job's own write, in the same statement; `refusal` is thrown when its slot (or attempt)
+    /// has a run already.
+    func openRun(_ run: JobRun, refusal: DocketError) {
+        runWrites.add(.open(run), refusal: refusal)
     }
 
-    /// Writes the run closings no job change took with it (there are none when every closing came with a change).
-    func writeClosings() async throws {
-        for closing in closings.takeAll() { try await runs.close(closing) }
+    /// Closes the job's open run with the job's own write.
+    func closeRun(_ closing: RunClosing) {
+        runWrites.add(.close(closing))
+    }
+
+    /// Records the claiming worker on the job's open run with the job's own write.
+    func claimRun(job: UUID, worker: String?) {
+        runWrites.add(.claim(job: job, worker: worker))
+    }
+
+    /// Writes a changed job with its events and the run changes drafted for it, in one statement.
+    func write(_ job: Job, from before: Job, events: [EventDraft]) async throws {
+        let drafted = runWrites.take(job: job.id)
+        do {
+            try await jobs.update(job, from: before, events: events, epoch: term?.epoch, runs: drafted.map(\.write))
+        } catch where RunWrite.slotTaken(error) {
+            throw drafted.compactMap(\.refusal).first ?? DocketError(.invalidTransition, "job \(job.idText): this run has already run")
+        }
+    }
+
+    /// Writes the run changes no job write took with it (there are none when every change came with its job's).
+    func writeRuns() async throws {
+        for drafted in runWrites.takeAll() {
+            do {
+                try await runs.write(drafted.write)
+            } catch where RunWrite.slotTaken(error) {
+                throw drafted.refusal ?? DocketError(.invalidTransition, "this run has already run")
+            }
+        }
     }
 
     var jobs: JobQueries { JobQueries(connection, logger: logger) }
@@ -186,22 +220,42 @@ struct ServiceTransaction: Sendable {
 typealias JobTransaction = ServiceTransaction
 typealias TaskTransaction = ServiceTransaction
 
-/// The run closings a transaction has drafted and not yet written.
-final class RunClosings: Sendable {
-    private let drafted = Mutex<[RunClosing]>([])
-
-    func add(_ closing: RunClosing) {
-        drafted.withLock { $0.append(closing) }
+/// The run changes a transaction has drafted and not yet written, each with the refusal its failure means.
+final class RunWrites: Sendable {
+    struct Drafted: Sendable {
+        let write: RunWrite
+        let refusal: DocketError?
     }
 
-    /// The closing drafted for `job`, no longer pending.
-    func take(job: UUID) -> RunClosing? {
+    private let drafted = Mutex<[Drafted]>([])
+
+    func add(_ write: RunWrite, refusal: DocketError? = nil) {
+        drafted.withLock { $0.append(Drafted(write: write, refusal: refusal)) }
+    }
+
+    /// The changes drafted for `job`, in order, no longer pending.
+    func take(job: UUID) -> [Drafted] {
         drafted.withLock { drafted in
-            drafted.firstIndex { $0.job == job }.map { drafted.remove(at: $0) }
+            let taken = drafted.filter { $0.write.job == job }
+            drafted.removeAll { $0.write.job == job }
+            return taken
         }
     }
 
-    func takeAll() -> [RunClosing] {
+    func takeAll() -> [Drafted] {
         drafted.withLock { drafted in defer { drafted = [] }; return drafted }
+    }
+}
+
+/// The gates (`JobGates`) of the jobs a transaction has locked; a job not locked here has every gate checked.
+final class GateHints: Sendable {
+    private let known = Mutex<[UUID: JobGates]>([:])
+
+    func record(_ gates: JobGates, for job: UUID) {
+        known.withLock { $0[job] = gates }
+    }
+
+    subscript(job: UUID) -> JobGates {
+        known.withLock { $0[job] } ?? .unknown
     }
 }

@@ -25,24 +25,23 @@ extension JobService {
                          scheduledFor: slot, startedAt: tx.now)
         run.instanceId = configuration.instanceId
         run.claimedBy = worker
-        guard try await tx.runs.open(run) else {
-            throw DocketError(.invalidTransition, "job \(job.idText): the slot \(Timestamp.format(slot)) has already run")
-        }
+        tx.openRun(run, refusal: DocketError(.invalidTransition, "job \(job.idText): the slot \(Timestamp.format(slot)) has already run"))
         return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(1)])
     }
 
     /// Prerequisite tasks must be completed, the job's queue must admit one more start, and the tenant's budget must
-    /// admit the job's cost.
+    /// admit the job's cost. A gate its lock found nothing to check for (`JobGates`) costs no query.
     func checkGates(_ job: Job, _ tx: JobTransaction) async throws {
-        let open = try await tx.links.openTasks(job: job.id, relationship: "prerequisite")
+        let gates = tx.gates[job.id]
+        let open = gates.links ? try await tx.links.openTasks(job: job.id, relationship: "prerequisite") : []
         if !open.isEmpty {
             throw DocketError(.dependencyError,
                 "job \(job.idText) cannot start: prerequisite task(s) not completed: "
                     + open.map { $0.uuidString.lowercased() }.joined(separator: ", "),
                 details: ["job_id": .string(job.idText), "tasks": .array(open.map { .string($0.uuidString.lowercased()) })])
         }
-        try await admit(job, tx)
-        guard let budget = try await tx.budgets.find(tenant: job.tenantId, lock: true) else { return }
+        if gates.queueSettings { try await admit(job, tx) }
+        guard gates.budget, let budget = try await tx.budgets.find(tenant: job.tenantId, lock: true) else { return }
         let spent = try await tx.jobs.spend(tenant: job.tenantId, since: budget.periodStart(now: tx.now), excluding: job.id)
         try budget.admit(spent: spent, cost: job.actualCost ?? job.estimatedCost ?? .zero, jobId: job.idText)
     }
@@ -56,7 +55,7 @@ extension JobService {
         return try await store.change(id, by: actor, .jobComplete, expectedVersion: expectedVersion) { job, tx in
             let from = job.status
             try job.move(to: .succeeded, via: "job.complete", now: tx.now)
-            let open = try await tx.links.openTasks(job: job.id, relationship: "primary")
+            let open = tx.gates[job.id].links ? try await tx.links.openTasks(job: job.id, relationship: "primary") : []
             if !open.isEmpty {
                 throw DocketError(.dependencyError,
                     "job \(job.idText) cannot succeed: primary task(s) not completed: "
@@ -160,9 +159,7 @@ extension JobService {
             var run = JobRun(jobId: job.id, tenantId: job.tenantId, runNumber: job.runCount, attempt: job.attempt,
                              scheduledFor: slot, startedAt: tx.now)
             run.instanceId = configuration.instanceId
-            guard try await tx.runs.open(run) else {
-                throw DocketError(.invalidTransition, "job \(job.idText): attempt \(job.attempt) has already run")
-            }
+            tx.openRun(run, refusal: DocketError(.invalidTransition, "job \(job.idText): attempt \(job.attempt) has already run"))
             var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(Double(job.attempt))])
             events.append(.job(.jobRetried, job, actor: tx.actor.id, data: ["attempt": .number(Double(job.attempt))]))
             return events
@@ -192,7 +189,7 @@ extension JobService {
         try await store.change(id, by: actor, .jobResume, expectedVersion: expectedVersion) { job, tx in
             let from = job.status
             try job.move(to: .running, via: "job.resume", now: tx.now)
-            try await admit(job, tx)
+            if tx.gates[job.id].queueSettings { try await admit(job, tx) }
             job.deadlineAt = job.timeoutSeconds.map { tx.now.addingTimeInterval(Double($0)) }
             var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id)
             events.removeAll { $0.topic == .jobStarted }

@@ -16,7 +16,7 @@ extension JobService {
                 guard let events = try self.end(&job, lease: lease, tx) else { continue }
                 job.version = before.version + 1
                 job.updatedAt = tx.now
-                try await tx.jobs.update(job, from: before, events: events, epoch: tx.term?.epoch, closing: tx.closings.take(job: job.id))
+                try await tx.write(job, from: before, events: events)
                 ended += 1
             }
             return ended

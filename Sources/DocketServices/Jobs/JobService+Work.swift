@@ -42,13 +42,13 @@ extension JobService {
                         continue
                     }
                 } else {
-                    try await tx.runs.setClaimedBy(job: job.id, worker: worker)
+                    tx.claimRun(job: job.id, worker: worker)
                 }
                 job.claimedBy = worker
                 job.leaseExpiresAt = tx.now.addingTimeInterval(Double(lease))
                 job.version = before.version + 1
                 job.updatedAt = tx.now
-                try await tx.jobs.update(job, from: before, events: events, epoch: tx.term?.epoch)
+                try await tx.write(job, from: before, events: events)
                 claimed.append(job)
             }
             if claimed.isEmpty, let budgetRefusal { throw budgetRefusal }
@@ -68,8 +68,12 @@ extension JobService {
             due = try await tx.jobs.queuesWithJobs(tenant: tenant)
             if let queues { due = due.filter { queues.contains($0.queue) } }
         }
+        func noted(_ locked: [(Job, JobGates)]) -> [Job] {
+            for (job, gates) in locked { tx.gates.record(gates, for: job.id) }
+            return locked.map(\.0)
+        }
         guard due.count > 1 else {
-            return try await tx.jobs.lockDue(tenant: tenant, queues: queues, kinds: kinds, now: tx.now, limit: limit)
+            return noted(try await tx.jobs.lockDue(tenant: tenant, queues: queues, kinds: kinds, now: tx.now, limit: limit))
         }
         // Paused and full queues take no share: a full one's slots go to the others (its room is a hint; `admit`
         // decides each start under the queue's lock).
@@ -86,8 +90,8 @@ extension JobService {
             var exhausted: Set<Int> = []
             for (index, share) in shares.enumerated() where share > 0 {
                 let wanted = min(share, pool[index].room ?? share)
-                let got = try await tx.jobs.lockDue(tenant: pool[index].tenant, queues: [pool[index].queue], kinds: kinds,
-                                                    excluding: locked.map(\.id), now: tx.now, limit: wanted)
+                let got = noted(try await tx.jobs.lockDue(tenant: pool[index].tenant, queues: [pool[index].queue], kinds: kinds,
+                                                          excluding: locked.map(\.id), now: tx.now, limit: wanted))
                 locked += got
                 pool[index].room = pool[index].room.map { $0 - got.count }
                 if got.count < share { exhausted.insert(index) }
