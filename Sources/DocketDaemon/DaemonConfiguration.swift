@@ -35,6 +35,7 @@ public struct DaemonConfiguration: Sendable {
         .init(name: "http-max-connections", environment: "DOCKET_HTTP_MAX_CONNECTIONS", defaultValue: "64", help: "open HTTP connections at most"),
         .init(name: "cancel-grace", environment: "DOCKET_CANCEL_GRACE", defaultValue: "30", help: "seconds a graceful cancel waits"),
         .init(name: "shutdown-grace", environment: "DOCKET_SHUTDOWN_GRACE", defaultValue: "10", help: "seconds to drain on SIGTERM"),
+        .init(name: "group-commit", environment: "DOCKET_GROUP_COMMIT", defaultValue: "on", help: "concurrent job.creates share one statement and one commit: on, or off"),
         .init(name: "bus", environment: "DOCKET_BUS", defaultValue: "on", help: "event bus: on, or off (no subscriptions; for measuring its cost)"),
         .init(name: "subscriber-buffer", environment: "DOCKET_SUBSCRIBER_BUFFER", defaultValue: "1000", help: "events queued per subscriber before it is dropped"),
         .init(name: "max-subscriptions", environment: "DOCKET_MAX_SUBSCRIPTIONS", defaultValue: "16", help: "subscriptions per connection"),
@@ -69,6 +70,7 @@ public struct DaemonConfiguration: Sendable {
     /// Seconds after a job ended as each final status before it is deleted with its runs; a status not here is kept.
     public var jobRetentionSeconds: [JobStatus: Double] = [.succeeded: 86_400, .cancelled: 7 * 86_400, .failed: 7 * 86_400]
     public var busEnabled = true
+    public var groupCommit = true
     public var bus = EventBus.Configuration()
 
     public init() {}
@@ -149,6 +151,11 @@ public struct DaemonConfiguration: Sendable {
         config.logLevel = raw["log-level"] ?? "info"
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logLevel) else {
             throw .validation(field: "log-level", "must be trace, debug, info, notice, warning or error")
+        }
+        switch raw["group-commit"] ?? "on" {
+        case "on": config.groupCommit = true
+        case "off": config.groupCommit = false
+        default: throw .validation(field: "group-commit", "must be on or off, got \"\(raw["group-commit"] ?? "")\"")
         }
         switch raw["bus"] ?? "on" {
         case "on": config.busEnabled = true

@@ -127,6 +127,7 @@ public struct DocketDaemon: Sendable {
         var configuration = JobService.Configuration()
         configuration.cancelGraceSeconds = settings.cancelGraceSeconds
         configuration.instanceId = instanceId
+        configuration.groupCommit = settings.groupCommit
         return configuration
     }
 

@@ -33,6 +33,29 @@ struct JobLifecycleTests {
         }
     }
 
+    /// A start whose slot already has its run (the slot fired before) is refused with both the job and the run left
+    /// as they were: the run's insert rides in the job's statement, so its conflict fails the whole change.
+    @Test func aStartWhoseSlotHasRunIsRefusedAndChangesNothing() async throws {
+        try await withJobService { jobs, database in
+            let slot = "2031-01-01T00:00:00Z"
+            let job = try await jobs.make("once", ["schedule": .object(["kind": .string("once"), "run_at": .string(slot)])])
+            #expect(job.status == .scheduled)
+            let at = try #require(Timestamp.parse(slot))
+            let told = try await topics(of: job.id, in: database)
+            try await database.transaction { connection in
+                try await connection.query("""
+                    INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, finished_at, status)
+                    VALUES (\(UUID()), \(job.id), \(job.tenantId), 1, 1, \(at), \(at), \(at), 'succeeded')
+                    """, logger: database.logger)
+            }
+            let refusal = await errorCode { _ = try await jobs.start(job.id, by: Actors.executor) }
+            #expect(refusal == .invalidTransition)
+            let after = try await jobs.get(job.id, by: Actors.admin)
+            #expect(after == job, "the job is as it was")
+            #expect(try await topics(of: job.id, in: database) == told, "no event of the refused start")
+        }
+    }
+
     @Test func idempotentCreateReturnsTheFirstJob() async throws {
         try await withJobService { jobs, _ in
             let first = try await jobs.make("once", ["idempotency_key": .string("k-1")])

@@ -41,11 +41,53 @@ public struct JobQueries: Sendable {
     /// Inserts new jobs in one statement, in order (`job.create_many`); returns the ids inserted. A job whose
     /// `idempotency_key` its tenant already has is left out (the caller returns the first job instead).
     public func insertMany(_ jobs: [Job]) async throws -> Set<UUID> {
+        let inserted = try await connection.query("""
+            INSERT INTO docket.jobs (\(unescaped: Self.insertedColumns))
+            SELECT \(unescaped: Self.insertedColumns)
+            FROM jsonb_populate_recordset(NULL::docket.jobs, \(Self.records(jobs))::jsonb) WITH ORDINALITY
+            ORDER BY ordinality
+            ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+            RETURNING id
+            """, logger: logger)
+        var ids: Set<UUID> = []
+        for try await id in inserted.decode(UUID.self) { ids.insert(id) }
+        return ids
+    }
+
+    /// Inserts new jobs without idempotency keys and all their events in one statement, with no transaction around
+    /// it: the group commit of concurrent `job.create`s. Any refusal fails the whole statement.
+    public func insertBatch(_ jobs: [Job], events: [EventDraft], epoch: Int64? = nil) async throws {
+        Database.eventMark?.set()
+        try await connection.query("""
+            WITH inserted AS (
+                INSERT INTO docket.jobs (\(unescaped: Self.insertedColumns))
+                SELECT \(unescaped: Self.insertedColumns)
+                FROM jsonb_populate_recordset(NULL::docket.jobs, \(Self.records(jobs))::jsonb) WITH ORDINALITY
+                ORDER BY ordinality
+                RETURNING id
+            )
+            INSERT INTO docket.events (\(unescaped: EventQueries.insertedColumns))
+            SELECT \(unescaped: EventQueries.selectedColumns), \(epoch)
+            FROM jsonb_array_elements(\(EventQueries.rows(events))::jsonb) WITH ORDINALITY AS a(e, n)
+            WHERE (SELECT count(*) FROM inserted) = \(Int64(jobs.count))
+            ORDER BY n
+            """, logger: logger)
+    }
+
+    /// The columns a new job is inserted with, by `insertMany` and `insertBatch`.
+    static let insertedColumns = """
+        id, tenant_id, name, description, status, priority, schedule, next_run_at, assigned_agent, execution_context,
+        estimated_cost, timeout_seconds, plan_id, plan_step_index, metadata, callback_url, retry_policy, idempotency_key,
+        created_by, created_at, updated_at, version, queue, kind, args
+        """
+
+    /// New jobs as one JSON array of `docket.jobs` records (`jsonb_populate_recordset`), bound as one parameter.
+    static func records(_ jobs: [Job]) -> JSONValue {
         func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         // Integers as text: the record's input functions parse them whatever the JSON number's form.
         func integer<N: BinaryInteger>(_ value: N?) -> JSONValue { value.map { .string("\($0)") } ?? .null }
-        let rows: JSONValue = .array(jobs.map { job in
+        return .array(jobs.map { job in
             .object([
                 "id": .string(job.id.uuidString), "tenant_id": .string(job.tenantId), "name": .string(job.name),
                 "description": text(job.description), "status": .string(job.status.rawValue), "priority": integer(job.priority),
@@ -59,21 +101,6 @@ public struct JobQueries: Sendable {
                 "queue": .string(job.queue), "kind": text(job.kind), "args": .object(job.args),
             ])
         })
-        let columns = """
-            id, tenant_id, name, description, status, priority, schedule, next_run_at, assigned_agent, execution_context,
-            estimated_cost, timeout_seconds, plan_id, plan_step_index, metadata, callback_url, retry_policy, idempotency_key,
-            created_by, created_at, updated_at, version, queue, kind, args
-            """
-        let inserted = try await connection.query("""
-            INSERT INTO docket.jobs (\(unescaped: columns))
-            SELECT \(unescaped: columns) FROM jsonb_populate_recordset(NULL::docket.jobs, \(rows)::jsonb) WITH ORDINALITY
-            ORDER BY ordinality
-            ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
-            RETURNING id
-            """, logger: logger)
-        var ids: Set<UUID> = []
-        for try await id in inserted.decode(UUID.self) { ids.insert(id) }
-        return ids
     }
 
     /// One job; with `lock`, the row is locked until the transaction ends (`FOR UPDATE`).

@@ -18,6 +18,8 @@ public struct JobService: Sendable {
         public var maxLeaseSeconds: Int = 3600
         /// Recorded on the runs this instance opens.
         public var instanceId: String?
+        /// Concurrent `job.create`s without an idempotency key share one statement and one commit (`CreateGroup`).
+        public var groupCommit = true
 
         public init() {}
     }
@@ -27,6 +29,8 @@ public struct JobService: Sendable {
     let clock: @Sendable () -> Date
     /// Starts refused by queue limits (shared by every copy of this service).
     public let refusals = QueueRefusals()
+    /// The group commit of creates, when on (shared by every copy of this service).
+    let createGroup: CreateGroup?
     /// Set on the copy a leader's sweep uses (`during(_:)`): every transaction is fenced by the term.
     private(set) var term: LeaderTerm?
     var logger: Logger { database.logger }
@@ -35,6 +39,12 @@ public struct JobService: Sendable {
         self.database = database
         self.configuration = configuration
         self.clock = clock
+        createGroup = configuration.groupCommit ? CreateGroup(database: database) : nil
+    }
+
+    /// How many group-commit statements have written how many created jobs (zeros when group commit is off).
+    public var groupCommitFigures: (statements: Int, jobs: Int) {
+        createGroup.map { ($0.figures.batches, $0.figures.jobs) } ?? (0, 0)
     }
 
     /// This service working for a leader's sweep: its transactions are fenced by `term`, its runs and events carry
