@@ -5,6 +5,8 @@ import PostgresNIO
 /// unchanged JSON document is neither encoded nor sent.
 struct ChangedColumns {
     private(set) var assignments: [String] = []
+    /// The columns that changed, in the order they were compared.
+    private(set) var columns: [String] = []
     private(set) var binds = PostgresBindings()
 
     /// Sets `column` to `new` when it differs from `old`; `cast` is appended to the parameter (`::numeric`).
@@ -14,6 +16,7 @@ struct ChangedColumns {
         guard new != old else { return }
         try binds.append(encode(new))
         assignments.append("\(column) = $\(binds.count)\(cast)")
+        columns.append(column)
     }
 
     /// `set` for a value that is its own encoding.

@@ -81,24 +81,36 @@ public struct JobQueries: Sendable {
         created_by, created_at, updated_at, version, queue, kind, args
         """
 
-    /// New jobs as one JSON array of `docket.jobs` records (`jsonb_populate_recordset`), bound as one parameter.
+    /// Every column of `docket.jobs`, in `JobRow`'s order.
+    static let allColumns: [String] = JobRow.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    /// Jobs as one JSON array of whole `docket.jobs` records (`jsonb_populate_recordset`), bound as one parameter.
     static func records(_ jobs: [Job]) -> JSONValue {
         func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
         func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        // Integers as text: the record's input functions parse them whatever the JSON number's form.
+        // Numbers as text: the record's input functions parse them whatever the JSON number's form.
         func integer<N: BinaryInteger>(_ value: N?) -> JSONValue { value.map { .string("\($0)") } ?? .null }
         return .array(jobs.map { job in
             .object([
                 "id": .string(job.id.uuidString), "tenant_id": .string(job.tenantId), "name": .string(job.name),
-                "description": text(job.description), "status": .string(job.status.rawValue), "priority": integer(job.priority),
-                "schedule": job.schedule ?? .null, "next_run_at": time(job.nextRunAt), "assigned_agent": text(job.assignedAgent),
-                "execution_context": .object(job.executionContext), "estimated_cost": text(job.estimatedCost?.description),
-                "timeout_seconds": integer(job.timeoutSeconds), "plan_id": text(job.planId),
-                "plan_step_index": integer(job.planStepIndex), "metadata": .object(job.metadata),
-                "callback_url": text(job.callbackUrl), "retry_policy": job.retryPolicy ?? .null,
-                "idempotency_key": text(job.idempotencyKey), "created_by": .string(job.createdBy),
-                "created_at": time(job.createdAt), "updated_at": time(job.updatedAt), "version": integer(job.version),
-                "queue": .string(job.queue), "kind": text(job.kind), "args": .object(job.args),
+                "created_by": .string(job.createdBy), "created_at": time(job.createdAt), "description": text(job.description),
+                "status": .string(job.status.rawValue), "priority": integer(job.priority), "schedule": job.schedule ?? .null,
+                "next_run_at": time(job.nextRunAt), "current_slot": time(job.currentSlot), "run_count": integer(job.runCount),
+                "assigned_agent": text(job.assignedAgent), "delegation_chain": .array(job.delegationChain),
+                "execution_context": .object(job.executionContext), "checkpoint_data": job.checkpointData ?? .null,
+                "last_completed_step": integer(job.lastCompletedStep), "estimated_cost": text(job.estimatedCost?.description),
+                "actual_cost": text(job.actualCost?.description), "timeout_seconds": integer(job.timeoutSeconds),
+                "deadline_at": time(job.deadlineAt), "plan_id": text(job.planId), "plan_step_index": integer(job.planStepIndex),
+                "metadata": .object(job.metadata), "callback_url": text(job.callbackUrl), "callback": job.callback ?? .null,
+                "callback_due_at": time(job.callbackDueAt), "retry_policy": job.retryPolicy ?? .null,
+                "attempt": integer(job.attempt), "retry_at": time(job.retryAt), "result_summary": text(job.resultSummary),
+                "output": job.output ?? .null, "error_code": text(job.errorCode), "error_message": text(job.errorMessage),
+                "cancel_requested": job.cancelRequested ?? .null, "cancel_deadline_at": time(job.cancelDeadlineAt),
+                "pause_requested": .bool(job.pauseRequested), "claimed_by": text(job.claimedBy),
+                "lease_expires_at": time(job.leaseExpiresAt), "ttft_ns": integer(job.ttftNs),
+                "total_duration_ns": integer(job.totalDurationNs), "idempotency_key": text(job.idempotencyKey),
+                "updated_at": time(job.updatedAt), "started_at": time(job.startedAt), "finished_at": time(job.finishedAt),
+                "version": integer(job.version), "queue": .string(job.queue), "kind": text(job.kind), "args": .object(job.args),
             ])
         })
     }
@@ -138,6 +150,62 @@ public struct JobQueries: Sendable {
     /// statement: one round trip for the change and what it tells.
     public func update(_ job: Job, from before: Job, events: [EventDraft] = [], epoch: Int64? = nil,
                        runs: [RunWrite] = []) async throws {
+        var set = try Self.changes(job, from: before)
+        for run in runs { try run.write(into: &set, epoch: epoch) }
+        guard let query = try set.update("docket.jobs", id: job.id, events: events, epoch: epoch) else { return }
+        if !events.isEmpty { Database.eventMark?.set() }
+        try await connection.query(query, logger: logger)
+    }
+
+    /// Writes many changed jobs in one statement — each row from its full record, the columns any of them changed —
+    /// with the closes of their open runs and all their events: a sweep's batch in one round trip. Every job must be
+    /// locked by the caller's transaction.
+    public func updateMany(_ changes: [(job: Job, before: Job)], closing: [RunClosing], events: [EventDraft],
+                           epoch: Int64? = nil) async throws {
+        guard !changes.isEmpty else { return }
+        var changed: Set<String> = []
+        for change in changes { changed.formUnion(try Self.changes(change.job, from: change.before).columns) }
+        let columns = Self.allColumns.filter(changed.contains)
+        guard !columns.isEmpty else { return }
+        let runs: JSONValue = .array(closing.map { close in
+            .object([
+                "job_id": .string(close.job.uuidString), "status": .string(close.status.rawValue),
+                "finished_at": .string(Timestamp.format(close.at)), "error_code": close.errorCode.map(JSONValue.string) ?? .null,
+                "error_message": close.errorMessage.map(JSONValue.string) ?? .null,
+                "actual_cost": close.actualCost.map { .string($0.description) } ?? .null,
+                "result_summary": close.resultSummary.map(JSONValue.string) ?? .null,
+            ])
+        })
+        if !events.isEmpty { Database.eventMark?.set() }
+        let rows = try await connection.query("""
+            WITH changed AS (
+                UPDATE docket.jobs j SET \(unescaped: columns.map { "\($0) = r.\($0)" }.joined(separator: ", "))
+                FROM jsonb_populate_recordset(NULL::docket.jobs, \(Self.records(changes.map(\.job)))::jsonb) r
+                WHERE j.id = r.id
+                RETURNING j.id
+            ), closed AS (
+                UPDATE docket.job_runs x SET status = c.status, finished_at = c.finished_at, error_code = c.error_code,
+                    error_message = c.error_message, actual_cost = c.actual_cost, result_summary = c.result_summary
+                FROM jsonb_to_recordset(\(runs)::jsonb) AS c(job_id uuid, status text, finished_at timestamptz,
+                    error_code text, error_message text, actual_cost numeric, result_summary text)
+                WHERE x.job_id = c.job_id AND x.status = 'running'
+            ), told AS (
+                INSERT INTO docket.events (\(unescaped: EventQueries.insertedColumns))
+                SELECT \(unescaped: EventQueries.selectedColumns), \(epoch)
+                FROM jsonb_array_elements(\(EventQueries.rows(events))::jsonb) WITH ORDINALITY AS a(e, n)
+                ORDER BY n
+                RETURNING 1
+            )
+            SELECT (SELECT count(*)::int FROM changed)
+            """, logger: logger).collect()
+        let written = try rows.first?.decode(Int.self) ?? 0
+        guard written == changes.count else {
+            throw DocketError(.internal, "a batch update wrote \(written) of \(changes.count) jobs")
+        }
+    }
+
+    /// The columns of `job` that differ from `before`, as an `UPDATE`'s assignments.
+    static func changes(_ job: Job, from before: Job) throws -> ChangedColumns {
         var set = ChangedColumns()
         try set.set("name", job.name, was: before.name)
         try set.set("description", job.description, was: before.description)
@@ -180,10 +248,7 @@ public struct JobQueries: Sendable {
         try set.set("started_at", job.startedAt, was: before.startedAt)
         try set.set("finished_at", job.finishedAt, was: before.finishedAt)
         try set.set("version", job.version, was: before.version)
-        for run in runs { try run.write(into: &set, epoch: epoch) }
-        guard let query = try set.update("docket.jobs", id: job.id, events: events, epoch: epoch) else { return }
-        if !events.isEmpty { Database.eventMark?.set() }
-        try await connection.query(query, logger: logger)
+        return set
     }
 
     public func delete(_ id: UUID) async throws {

@@ -5,21 +5,26 @@ import Foundation
 extension JobService {
     /// The timeout sweep's end of running jobs past their deadline (`TIMEOUT`, run `timed_out`) or their lease
     /// (`LEASE_EXPIRED`, run `failed`), re-checked under the row lock so a heartbeat or completion that came first
-    /// wins. Each of `ids` still past it ends, all in one transaction with one statement per job (its row, its run and
-    /// its events); rows another transaction holds are left for the next pass. How many ended.
+    /// wins. Each of `ids` still past it ends, all in one transaction of two statements: one locks the batch, one
+    /// writes every row, its run and its events (`JobQueries.updateMany`); rows another transaction holds are left for
+    /// the next pass. How many ended.
     public func expire(_ ids: [UUID], lease: Bool, by actor: Principal) async throws -> Int {
         try Authorizer.check(actor, .jobFail)
         return try await store.transaction(by: actor) { tx in
-            var ended = 0
+            var changes: [(job: Job, before: Job)] = [], events: [EventDraft] = []
             for var job in try await tx.jobs.lock(ids) where actor.reaches(tenant: job.tenantId) {
                 let before = job
-                guard let events = try self.end(&job, lease: lease, tx) else { continue }
+                guard let told = try self.end(&job, lease: lease, tx) else { continue }
                 job.version = before.version + 1
                 job.updatedAt = tx.now
-                try await tx.write(job, from: before, events: events)
-                ended += 1
+                changes.append((job, before))
+                events += told
             }
-            return ended
+            let closing = tx.runWrites.takeAll().compactMap { drafted -> RunClosing? in
+                if case .close(let closing) = drafted.write { closing } else { nil }
+            }
+            try await tx.jobs.updateMany(changes, closing: closing, events: events, epoch: tx.term?.epoch)
+            return changes.count
         }
     }
 
