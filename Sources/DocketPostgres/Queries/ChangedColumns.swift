@@ -66,4 +66,30 @@ struct ChangedColumns {
             ORDER BY n
             """, binds: binds)
     }
+
+    /// `update` conditioned on the row still being at `version` (an optimistic write with no lock held): the
+    /// `UPDATE` first, the companions (which must test `EXISTS (SELECT 1 FROM changed)`) and the events' insert after
+    /// it, all in one statement whose one row counts the rows changed, 0 when another write came first.
+    func update<ID: PostgresThrowingDynamicTypeEncodable>(
+        _ table: String, id: ID, ifVersion version: Int64, events: [EventDraft] = [], epoch: Int64? = nil
+    ) throws -> PostgresQuery {
+        var binds = self.binds
+        try binds.append(id)
+        let id = binds.count
+        binds.append(version)
+        let changed = "changed AS (UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = $\(id) AND version = $\(binds.count) RETURNING id)"
+        var parts = [changed] + companions.enumerated().map { "beside\($0.offset) AS (\($0.element))" }
+        if !events.isEmpty {
+            try binds.append(EventQueries.rows(events))
+            let rows = binds.count
+            binds.append(epoch)
+            parts.append("""
+                told AS (INSERT INTO docket.events (\(EventQueries.insertedColumns))
+                SELECT \(EventQueries.selectedColumns), $\(binds.count)::bigint
+                FROM changed, jsonb_array_elements($\(rows)::jsonb) WITH ORDINALITY AS a(e, n)
+                ORDER BY n RETURNING 1)
+                """)
+        }
+        return PostgresQuery(unsafeSQL: "WITH \(parts.joined(separator: ", ")) SELECT count(*)::int FROM changed", binds: binds)
+    }
 }

@@ -157,6 +157,24 @@ public struct JobQueries: Sendable {
         try await connection.query(query, logger: logger)
     }
 
+    /// `update` with no lock held: written only if the row is still at `before.version` (one statement, its own
+    /// transaction); false when another write came first and nothing was written.
+    public func updateIfUnchanged(_ job: Job, from before: Job, events: [EventDraft] = [], runs: [RunWrite] = []) async throws -> Bool {
+        var set = try Self.changes(job, from: before)
+        for run in runs { try run.write(into: &set, epoch: nil, guarded: true) }
+        if !events.isEmpty { Database.eventMark?.set() }
+        let rows = try await connection.query(try set.update("docket.jobs", id: job.id, ifVersion: before.version, events: events),
+                                              logger: logger).collect()
+        return try rows.first?.decode(Int.self) == 1
+    }
+
+    /// One job and which of its gates have anything to check, read without a lock.
+    public func findWithGates(_ id: UUID) async throws -> (Job, JobGates)? {
+        try await connection.query(
+            "SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs WHERE id = \(id)",
+            logger: logger).collect().first.map(JobRow.decodeWithGates)
+    }
+
     /// Writes many changed jobs in one statement — each row from its full record, the columns any of them changed —
     /// with the closes of their open runs and all their events: a sweep's batch in one round trip. Every job must be
     /// locked by the caller's transaction.

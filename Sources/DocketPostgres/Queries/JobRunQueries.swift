@@ -74,10 +74,12 @@ public enum RunWrite: Sendable {
     }
 
     /// Adds the run's statement to `statement` as a companion of the job's; `epoch` stamps an opened run that has
-    /// none of its own.
-    func write(into statement: inout ChangedColumns, epoch: Int64?) throws {
+    /// none of its own. `guarded`: only if the job's conditional update changed its row (an opening cannot be).
+    func write(into statement: inout ChangedColumns, epoch: Int64?, guarded: Bool = false) throws {
+        let guardSQL = guarded ? " AND EXISTS (SELECT 1 FROM changed)" : ""
         switch self {
         case .open(let run):
+            guard !guarded else { throw DocketError(.internal, "a run is opened only under the job's lock") }
             statement.alongside("""
                 INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status, \
                 instance_id, claimed_by, leader_epoch) VALUES (\(try statement.parameter(run.id)), \
@@ -88,11 +90,11 @@ public enum RunWrite: Sendable {
                 \(try statement.parameter(run.leaderEpoch ?? epoch)))
                 """)
         case .close(let closing):
-            try closing.write(into: &statement)
+            try closing.write(into: &statement, guarded: guardSQL)
         case .claim(let job, let worker):
             statement.alongside("""
                 UPDATE docket.job_runs SET claimed_by = \(try statement.parameter(worker)) \
-                WHERE job_id = \(try statement.parameter(job)) AND status = 'running'
+                WHERE job_id = \(try statement.parameter(job)) AND status = 'running'\(guardSQL)
                 """)
         }
     }
@@ -119,15 +121,15 @@ public struct RunClosing: Sendable, Hashable {
         self.resultSummary = resultSummary
     }
 
-    /// Adds the run's `UPDATE` to `statement` as a companion of the job's.
-    func write(into statement: inout ChangedColumns) throws {
+    /// Adds the run's `UPDATE` to `statement` as a companion of the job's (`guarded`: its extra condition).
+    func write(into statement: inout ChangedColumns, guarded: String = "") throws {
         statement.alongside("""
             UPDATE docket.job_runs SET status = \(try statement.parameter(status.rawValue)), \
             finished_at = \(try statement.parameter(at)), error_code = \(try statement.parameter(errorCode)), \
             error_message = \(try statement.parameter(errorMessage)), \
             actual_cost = \(try statement.parameter(actualCost?.description, cast: "::numeric")), \
             result_summary = \(try statement.parameter(resultSummary)) \
-            WHERE job_id = \(try statement.parameter(job)) AND status = 'running'
+            WHERE job_id = \(try statement.parameter(job)) AND status = 'running'\(guarded)
             """)
     }
 }

@@ -58,12 +58,7 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
             let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: term)
             try await prepare?(tx)
             var entity = try await Self.locked(id, by: actor, operation, tx)
-            if let expectedVersion, expectedVersion != entity.version {
-                throw DocketError(.concurrencyError,
-                    "\(Entity.entityName) \(entity.idText) is at version \(entity.version), not the expected \(expectedVersion)",
-                    details: ["\(Entity.entityName)_id": .string(entity.idText), "version": .number(Double(entity.version)),
-                              "expected_version": .number(Double(expectedVersion))])
-            }
+            if let expectedVersion, expectedVersion != entity.version { throw Self.stale(entity, expected: expectedVersion) }
             let before = entity
             let events = try await body(&entity, tx)
             guard entity != before || !events.isEmpty else {
@@ -78,6 +73,14 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
             try await tx.writeRuns()
             return entity
         }
+    }
+
+    /// The refusal of a change whose `expected_version` is not the entity's.
+    static func stale(_ entity: Entity, expected: Int64) -> DocketError {
+        DocketError(.concurrencyError,
+            "\(Entity.entityName) \(entity.idText) is at version \(entity.version), not the expected \(expected)",
+            details: ["\(Entity.entityName)_id": .string(entity.idText), "version": .number(Double(entity.version)),
+                      "expected_version": .number(Double(expected))])
     }
 
     /// The entity, locked in `tx`, if the actor may do `operation` to it; another tenant's is a missing one.
@@ -125,6 +128,42 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
         guard let entity, actor.reaches(tenant: entity.tenantId) else { throw Entity.notFound(id) }
         try Authorizer.check(actor, operation, tenant: entity.tenantId)
         return entity
+    }
+}
+
+extension VersionedStore where Entity == Job {
+    /// `change` with no lock held across round trips, for changes whose body only reads (complete, fail, heartbeat,
+    /// checkpoint): the row is read, the body runs, and the write is one statement conditioned on the row's version
+    /// — its own transaction, no BEGIN or COMMIT. When another write came first, it reads again (three tries), then
+    /// takes the row lock as `change` does. A leader's fenced store always takes the lock.
+    func changeUnlocked(
+        _ id: UUID, by actor: Principal, _ operation: ServiceOperation, expectedVersion: Int64? = nil,
+        _ body: @escaping @Sendable (inout Job, ServiceTransaction) async throws -> [EventDraft]
+    ) async throws -> Job {
+        guard term == nil else { return try await change(id, by: actor, operation, expectedVersion: expectedVersion, body) }
+        if !operation.isOwnerOperation { try Authorizer.check(actor, operation) }
+        let logger = database.logger
+        for _ in 0..<3 {
+            let now = clock()
+            let written: Job? = try await database.statement { connection in
+                let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: nil)
+                guard let (read, gates) = try await tx.jobs.findWithGates(id), actor.reaches(tenant: read.tenantId) else {
+                    throw Job.notFound(id)
+                }
+                try Authorizer.check(actor, operation, tenant: read.tenantId, owner: read.owner)
+                if let expectedVersion, expectedVersion != read.version { throw Self.stale(read, expected: expectedVersion) }
+                tx.gates.record(gates, for: id)
+                var job = read
+                let events = try await body(&job, tx)
+                guard job != read || !events.isEmpty else { return job }
+                job.version = read.version + 1
+                job.updatedAt = now
+                let runs = tx.runWrites.take(job: id).map(\.write)
+                return try await tx.jobs.updateIfUnchanged(job, from: read, events: events, runs: runs) ? job : nil
+            }
+            if let written { return written }
+        }
+        return try await change(id, by: actor, operation, expectedVersion: expectedVersion, body)
     }
 }
 
