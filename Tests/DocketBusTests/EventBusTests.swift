@@ -46,7 +46,7 @@ struct EventBusTests {
     }
 
     /// Takes what arrives within `timeout` (stops early once `count` events came, or the mailbox ended).
-    static func drain(_ mailbox: BoundedMailbox<Event>, count: Int, timeout: Duration = .seconds(10)) async -> [Event] {
+    static func drain(_ mailbox: BoundedMailbox<Event>, count: Int, timeout: Duration = .seconds(30)) async -> [Event] {
         var events: [Event] = []
         _ = try? await eventually(timeout, every: .milliseconds(5)) { () async -> Bool? in
             while events.count < count, mailbox.count > 0, let event = await mailbox.next() { events.append(event) }

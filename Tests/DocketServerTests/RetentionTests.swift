@@ -9,7 +9,7 @@ import Testing
 @Suite struct RetentionTests {
     /// Retention deletes events and finished runs past their age, on the leader, and nothing younger or unfinished.
     @Test func retentionPrunesOnlyWhatIsPastItsAge() async throws {
-        try await withDocketd(["--retention", "3s"]) { server, endpoint in
+        try await withDocketd(["--retention", "5s"]) { server, endpoint in
             let client = try await server.client()
             defer { Task { await client.close() } }
             let t: JSONValue = .string("t")
@@ -18,11 +18,10 @@ import Testing
             try await client.call("job.complete", ["job_id": old["id"]!, "tenant_id": t])
             let open = try await client.call("job.create", ["name": .string("still running"), "tenant_id": t])
             try await client.call("job.start", ["job_id": open["id"]!, "tenant_id": t])
-            try await Task.sleep(for: .seconds(3))  // models time: the first jobs grow older than the retention
+            try await Task.sleep(for: .seconds(5))  // models time: the first jobs grow older than the retention
             let fresh = try await client.call("job.create", ["name": .string("fresh"), "tenant_id": t])
-            let counts = try await eventually(.seconds(20)) { () -> (Int, Int, Int, Int)? in
-                let found: (Int, Int, Int, Int) = try await withDatabase(endpoint) { database in
-                    try await database.read { connection in
+            let counts = try await withDatabase(endpoint) { database in try await eventually(.seconds(20)) { () -> (Int, Int, Int, Int)? in
+                let found: (Int, Int, Int, Int) = try await database.read { connection in
                         let rows = try await connection.query("""
                             SELECT (SELECT count(*)::int FROM docket.events WHERE entity_id = \(old["id"]!.stringValue ?? "")),
                                    (SELECT count(*)::int FROM docket.job_runs WHERE status <> 'running'),
@@ -30,10 +29,9 @@ import Testing
                                    (SELECT count(*)::int FROM docket.events WHERE entity_id = \(fresh["id"]!.stringValue ?? ""))
                             """, logger: .init(label: "test")).collect()
                         return try rows[0].decode((Int, Int, Int, Int).self)
-                    }
                 }
                 return found.0 == 0 && found.1 == 0 ? found : nil
-            }
+            } }
             #expect(counts.2 == 1, "the running job's open run stays")
             #expect(counts.3 >= 1, "the fresh job's events stay")
             // The jobs themselves stay: retention prunes history, not state.
