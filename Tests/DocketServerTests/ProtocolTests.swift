@@ -180,7 +180,8 @@ struct ProtocolTests {
         #expect(listen.text.contains("listen: must be host:port"))
         for (flag, value, name) in [("--bus", "maybe", "bus"), ("--retention", "soon", "retention"),
                                     ("--callback-attempts", "0", "callback-attempts"), ("--subscriber-buffer", "0", "subscriber_buffer"),
-                                    ("--callback-refuse-private", "perhaps", "callback-refuse-private")] {
+                                    ("--callback-refuse-private", "perhaps", "callback-refuse-private"),
+                                    ("--group-commit", "maybe", "group-commit"), ("--retain-failed", "soon", "retain-failed")] {
             let refused = try await Command(executable: try PackagePaths.docketd, arguments: [flag, value]).runAsync()
             #expect(refused.status == 2, "\(flag) \(value)")
             #expect(refused.text.contains(name), "\(flag) \(value): \(refused.text)")

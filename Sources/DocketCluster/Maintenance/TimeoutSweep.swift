@@ -34,10 +34,11 @@ public struct TimeoutSweep: MaintenanceSweep {
         var changed = 0, full = false
         for kind in [SweepQueries.Due.jobDeadline, .jobLease, .cancelGrace, .taskDeadline] {
             // A job that times out is one row of one statement: its batch is five times the pass's.
-            let batch = kind == .jobDeadline || kind == .jobLease ? pass.batch * 5 : pass.batch
+            let ending = kind == .jobDeadline || kind == .jobLease
+            let batch = ending ? pass.batch * 5 : pass.batch
             let ids = try await SweepQueries.due(kind, now: now(), limit: batch, in: database)
             full = full || ids.count >= batch
-            if kind == .jobDeadline || kind == .jobLease {
+            if ending {
                 // A batch ends in one transaction of two statements: 10,000 jobs timing out at once are twenty commits.
                 if !ids.isEmpty { changed += try await jobs.expire(ids, lease: kind == .jobLease, by: pass.actor) }
                 continue

@@ -8,15 +8,22 @@ struct ChangedColumns {
     /// The columns that changed, in the order they were compared.
     private(set) var columns: [String] = []
     private(set) var binds = PostgresBindings()
+    /// Whether changed values are encoded; without, only `columns` is kept (which columns a batch writes).
+    let binding: Bool
+
+    init(binding: Bool = true) {
+        self.binding = binding
+    }
 
     /// Sets `column` to `new` when it differs from `old`; `cast` is appended to the parameter (`::numeric`).
     mutating func set<T: Equatable, V: PostgresThrowingDynamicTypeEncodable>(
         _ column: String, _ new: T, was old: T, cast: String = "", _ encode: (T) -> V?
     ) throws {
         guard new != old else { return }
+        columns.append(column)
+        guard binding else { return }
         try binds.append(encode(new))
         assignments.append("\(column) = $\(binds.count)\(cast)")
-        columns.append(column)
     }
 
     /// `set` for a value that is its own encoding.
@@ -55,16 +62,21 @@ struct ChangedColumns {
         guard !events.isEmpty else {
             return PostgresQuery(unsafeSQL: companions.isEmpty ? update : "WITH \(beside.dropLast(2)) \(update)", binds: binds)
         }
+        let told = try Self.eventInsert(events, epoch: epoch, binds: &binds)
+        return PostgresQuery(unsafeSQL: "WITH \(beside)changed AS (\(update)) \(told)", binds: binds)
+    }
+
+    /// The insert of `events`, one row per event for each row `changed` returned, its parameters appended to `binds`.
+    private static func eventInsert(_ events: [EventDraft], epoch: Int64?, binds: inout PostgresBindings) throws -> String {
         try binds.append(EventQueries.rows(events))
         let rows = binds.count
         binds.append(epoch)
-        return PostgresQuery(unsafeSQL: """
-            WITH \(beside)changed AS (\(update))
+        return """
             INSERT INTO docket.events (\(EventQueries.insertedColumns))
             SELECT \(EventQueries.selectedColumns), $\(binds.count)::bigint
             FROM changed, jsonb_array_elements($\(rows)::jsonb) WITH ORDINALITY AS a(e, n)
             ORDER BY n
-            """, binds: binds)
+            """
     }
 
     /// `update` conditioned on the row still being at `version` (an optimistic write with no lock held): the
@@ -79,17 +91,7 @@ struct ChangedColumns {
         binds.append(version)
         let changed = "changed AS (UPDATE \(table) SET \(assignments.joined(separator: ", ")) WHERE id = $\(id) AND version = $\(binds.count) RETURNING id)"
         var parts = [changed] + companions.enumerated().map { "beside\($0.offset) AS (\($0.element))" }
-        if !events.isEmpty {
-            try binds.append(EventQueries.rows(events))
-            let rows = binds.count
-            binds.append(epoch)
-            parts.append("""
-                told AS (INSERT INTO docket.events (\(EventQueries.insertedColumns))
-                SELECT \(EventQueries.selectedColumns), $\(binds.count)::bigint
-                FROM changed, jsonb_array_elements($\(rows)::jsonb) WITH ORDINALITY AS a(e, n)
-                ORDER BY n RETURNING 1)
-                """)
-        }
+        if !events.isEmpty { parts.append("told AS (\(try Self.eventInsert(events, epoch: epoch, binds: &binds)) RETURNING 1)") }
         return PostgresQuery(unsafeSQL: "WITH \(parts.joined(separator: ", ")) SELECT count(*)::int FROM changed", binds: binds)
     }
 }

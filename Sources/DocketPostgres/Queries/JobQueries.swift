@@ -131,11 +131,13 @@ public struct JobQueries: Sendable {
             logger: logger).collect().map(JobRow.decode)
     }
 
-    /// One job locked until the transaction ends (`FOR UPDATE`), with which of its gates have anything to check.
-    public func lockWithGates(_ id: UUID) async throws -> (Job, JobGates)? {
-        try await connection.query(
-            "SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs WHERE id = \(id) FOR UPDATE",
-            logger: logger).collect().first.map(JobRow.decodeWithGates)
+    /// One job with which of its gates have anything to check; with `lock`, the row is locked until the transaction
+    /// ends (`FOR UPDATE`).
+    public func findWithGates(_ id: UUID, lock: Bool) async throws -> (Job, JobGates)? {
+        let query: PostgresQuery = lock
+            ? "SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs WHERE id = \(id) FOR UPDATE"
+            : "SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs WHERE id = \(id)"
+        return try await connection.query(query, logger: logger).collect().first.map(JobRow.decodeWithGates)
     }
 
     public func find(tenant: String, idempotencyKey: String) async throws -> Job? {
@@ -168,13 +170,6 @@ public struct JobQueries: Sendable {
         return try rows.first?.decode(Int.self) == 1
     }
 
-    /// One job and which of its gates have anything to check, read without a lock.
-    public func findWithGates(_ id: UUID) async throws -> (Job, JobGates)? {
-        try await connection.query(
-            "SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs WHERE id = \(id)",
-            logger: logger).collect().first.map(JobRow.decodeWithGates)
-    }
-
     /// Writes many changed jobs in one statement — each row from its full record, the columns any of them changed —
     /// with the closes of their open runs and all their events: a sweep's batch in one round trip. Every job must be
     /// locked by the caller's transaction.
@@ -182,18 +177,10 @@ public struct JobQueries: Sendable {
                            epoch: Int64? = nil) async throws {
         guard !changes.isEmpty else { return }
         var changed: Set<String> = []
-        for change in changes { changed.formUnion(try Self.changes(change.job, from: change.before).columns) }
+        for change in changes { changed.formUnion(try Self.changes(change.job, from: change.before, binding: false).columns) }
         let columns = Self.allColumns.filter(changed.contains)
         guard !columns.isEmpty else { return }
-        let runs: JSONValue = .array(closing.map { close in
-            .object([
-                "job_id": .string(close.job.uuidString), "status": .string(close.status.rawValue),
-                "finished_at": .string(Timestamp.format(close.at)), "error_code": close.errorCode.map(JSONValue.string) ?? .null,
-                "error_message": close.errorMessage.map(JSONValue.string) ?? .null,
-                "actual_cost": close.actualCost.map { .string($0.description) } ?? .null,
-                "result_summary": close.resultSummary.map(JSONValue.string) ?? .null,
-            ])
-        })
+        let runs: JSONValue = .array(closing.map(\.record))
         if !events.isEmpty { Database.eventMark?.set() }
         let rows = try await connection.query("""
             WITH changed AS (
@@ -222,9 +209,10 @@ public struct JobQueries: Sendable {
         }
     }
 
-    /// The columns of `job` that differ from `before`, as an `UPDATE`'s assignments.
-    static func changes(_ job: Job, from before: Job) throws -> ChangedColumns {
-        var set = ChangedColumns()
+    /// The columns of `job` that differ from `before`, as an `UPDATE`'s assignments (`binding: false`: their names
+    /// only, nothing encoded).
+    static func changes(_ job: Job, from before: Job, binding: Bool = true) throws -> ChangedColumns {
+        var set = ChangedColumns(binding: binding)
         try set.set("name", job.name, was: before.name)
         try set.set("description", job.description, was: before.description)
         try set.set("status", job.status, was: before.status) { $0.rawValue }
@@ -273,9 +261,9 @@ public struct JobQueries: Sendable {
         try await connection.query("DELETE FROM docket.jobs WHERE id = \(id)", logger: logger)
     }
 
-    /// Locks up to `limit` due jobs in one statement, with their gates (`JobGates`), skipping rows other claimers hold: running jobs no worker holds
-    /// first (they are started already, and count against their queue's limits), then scheduled jobs whose time has
-    /// come; highest priority first within each, then earliest due.
+    /// Locks up to `limit` due jobs in one statement, with their gates (`JobGates`), skipping rows other claimers
+    /// hold: running jobs no worker holds first (they are started already, and count against their queue's limits),
+    /// then scheduled jobs whose time has come; highest priority first within each, then earliest due.
     ///
     /// Each kind is read from its own partial index in priority order and locked there (`FOR UPDATE SKIP LOCKED`), so
     /// the statement touches about `limit` rows however many are due; the two are then merged. `queues` and `kinds`

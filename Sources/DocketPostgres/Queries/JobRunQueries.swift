@@ -121,6 +121,16 @@ public struct RunClosing: Sendable, Hashable {
         self.resultSummary = resultSummary
     }
 
+    /// The closing as a JSON record (`jsonb_to_recordset`), for a batch that closes many runs in one statement.
+    var record: JSONValue {
+        .object([
+            "job_id": .string(job.uuidString), "status": .string(status.rawValue), "finished_at": .string(Timestamp.format(at)),
+            "error_code": errorCode.map(JSONValue.string) ?? .null, "error_message": errorMessage.map(JSONValue.string) ?? .null,
+            "actual_cost": actualCost.map { .string($0.description) } ?? .null,
+            "result_summary": resultSummary.map(JSONValue.string) ?? .null,
+        ])
+    }
+
     /// Adds the run's `UPDATE` to `statement` as a companion of the job's (`guarded`: its extra condition).
     func write(into statement: inout ChangedColumns, guarded: String = "") throws {
         statement.alongside("""

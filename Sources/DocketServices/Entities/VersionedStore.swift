@@ -147,7 +147,7 @@ extension VersionedStore where Entity == Job {
             let now = clock()
             let written: Job? = try await database.statement { connection in
                 let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: nil)
-                guard let (read, gates) = try await tx.jobs.findWithGates(id), actor.reaches(tenant: read.tenantId) else {
+                guard let (read, gates) = try await tx.jobs.findWithGates(id, lock: false), actor.reaches(tenant: read.tenantId) else {
                     throw Job.notFound(id)
                 }
                 try Authorizer.check(actor, operation, tenant: read.tenantId, owner: read.owner)
@@ -172,7 +172,7 @@ extension Job: VersionedEntity {
     static var entityName: String { "job" }
     static func find(_ id: UUID, lock: Bool, in tx: ServiceTransaction) async throws -> Job? {
         guard lock else { return try await tx.jobs.find(id) }
-        guard let (job, gates) = try await tx.jobs.lockWithGates(id) else { return nil }
+        guard let (job, gates) = try await tx.jobs.findWithGates(id, lock: true) else { return nil }
         tx.gates.record(gates, for: id)
         return job
     }
