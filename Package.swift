@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "docket-bench", targets: ["docket-bench"]),
         .library(name: "DocketCore", targets: ["DocketCore"]),
         .library(name: "DocketClient", targets: ["DocketClient"]),
+        .library(name: "DocketWorker", targets: ["DocketWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Pure domain: state machines, permissions, schedules, money, errors. No I/O, no NIO.
@@ -152,6 +154,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The worker runtime: handlers by kind, batched claims, heartbeats, graceful cancel/pause/shutdown (a Service).
+        .target(
+            name: "DocketWorker",
+            dependencies: [
+                "DocketCore",
+                "DocketClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The server executable: reads its settings and runs the daemon.
         .executableTarget(
             name: "docketd",
@@ -222,6 +237,20 @@ let package = Package(
                 "DocketTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DocketWorkerTests",
+            dependencies: [
+                "DocketCore",
+                "DocketClient",
+                "DocketWorker",
+                "DocketPostgres",
+                "DocketServices",
+                "DocketTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

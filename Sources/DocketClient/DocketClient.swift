@@ -11,6 +11,9 @@ public final class DocketClient: Sendable {
     let calls: PendingCalls
     private let nextID = Mutex(0)
 
+    /// The identity `PushRouting` is told of: the connection's pending-call table.
+    var identity: ObjectIdentifier { ObjectIdentifier(calls) }
+
     init(channel: any Channel, calls: PendingCalls) {
         self.channel = channel
         self.calls = calls
@@ -19,7 +22,13 @@ public final class DocketClient: Sendable {
     /// Connects, and authenticates when a token is given.
     public static func connect(host: String, port: Int, token: String? = nil,
                                connectTimeout: Duration = .seconds(5)) async throws -> DocketClient {
-        let calls = PendingCalls()
+        try await connect(host: host, port: port, token: token, connectTimeout: connectTimeout, routing: nil)
+    }
+
+    /// Connects with `routing` receiving every push and the connection's end (instead of `pushes`).
+    static func connect(host: String, port: Int, token: String?, connectTimeout: Duration,
+                        routing: (any PushRouting)?) async throws -> DocketClient {
+        let calls = PendingCalls(routing: routing)
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -79,9 +88,18 @@ public final class DocketClient: Sendable {
     /// What the server pushes after `subscribe`, in arrival order: events, and the end of a subscription it dropped.
     public var pushes: AsyncStream<Push> { calls.pushes }
 
+    /// Whether the connection has ended (every call on it now fails with `UNAVAILABLE`).
+    public var isClosed: Bool { calls.isClosed }
+
     public func close() async {
         try? await channel.close()
     }
+}
+
+/// Where a connection's pushes go when its owner routes them itself (`Docket`'s subscriptions).
+protocol PushRouting: Sendable {
+    func received(_ push: Push, on connection: ObjectIdentifier)
+    func ended(_ connection: ObjectIdentifier, _ error: DocketError)
 }
 
 /// A line the server sent without being asked.
@@ -102,11 +120,20 @@ final class PendingCalls: Sendable {
     private let state = Mutex(State())
     let pushes: AsyncStream<Push>
     let pushSink: AsyncStream<Push>.Continuation
+    let routing: (any PushRouting)?
 
-    init() {
+    init(routing: (any PushRouting)? = nil) {
+        self.routing = routing
         // Unbounded on purpose: the server bounds what it sends (it drops a subscriber that falls behind), and a client
         // that buffers rather than silently losing events keeps the no-gap promise.
         (pushes, pushSink) = AsyncStream.makeStream(of: Push.self)
+    }
+
+    var isClosed: Bool { state.withLock { $0.closed != nil } }
+
+    /// Hands a push to the router, or to `pushes`.
+    func push(_ push: Push) {
+        if let routing { routing.received(push, on: ObjectIdentifier(self)) } else { pushSink.yield(push) }
     }
 
     func register(_ id: Int, _ continuation: CheckedContinuation<JSONValue, any Error>) -> Bool {
@@ -125,13 +152,15 @@ final class PendingCalls: Sendable {
     func fail(_ id: Int, _ error: DocketError) { resolve(id, .failure(error)) }
 
     func closeAll(_ error: DocketError) {
-        let waiting = state.withLock { state -> [CheckedContinuation<JSONValue, any Error>] in
-            state.closed = error
+        let (waiting, first) = state.withLock { state -> ([CheckedContinuation<JSONValue, any Error>], Bool) in
+            let first = state.closed == nil
+            state.closed = state.closed ?? error
             defer { state.waiting = [:] }
-            return Array(state.waiting.values)
+            return (Array(state.waiting.values), first)
         }
         for continuation in waiting { continuation.resume(throwing: error) }
         pushSink.finish()
+        if first { routing?.ended(ObjectIdentifier(self), error) }
     }
 }
 
@@ -147,11 +176,11 @@ final class ResponseHandler: ChannelInboundHandler, Sendable {
         guard case .line(let line) = unwrapInboundIn(data) else { return }
         guard let parsed = try? WireResponse.parse(line.readableBytesView) else { return }
         if let event = parsed.event {
-            calls.pushSink.yield(.event(subscription: parsed.subscription ?? "", event: event))
+            calls.push(.event(subscription: parsed.subscription ?? "", event: event))
             return
         }
         if parsed.dropped, let subscription = parsed.subscription, case .failure(let error) = parsed.result {
-            calls.pushSink.yield(.dropped(subscription: subscription, error: error))
+            calls.push(.dropped(subscription: subscription, error: error))
             return
         }
         guard let id = parsed.id.integer else { return }

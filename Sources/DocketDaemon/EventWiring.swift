@@ -1,4 +1,5 @@
 import DocketBus
+import DocketCore
 import DocketCluster
 import DocketPostgres
 import Logging

@@ -23,7 +23,8 @@ public struct Docketd: Sendable {
         let ports = line.split(separator: " ").compactMap { word -> Int? in
             word.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: ",)"))) }
         }
-        let token = try String(contentsOfFile: BootstrapPath.file(folder), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Only the first docketd on a database writes the admin key; a later one (a restart) has none to read.
+        let token = (try? String(contentsOfFile: BootstrapPath.file(folder), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         return Docketd(process: process, port: ports[0], httpPort: ports[1], token: token, dataDirectory: folder)
     }
 

@@ -1,3 +1,4 @@
+// A concurrency primitive with no I/O: the bus, the sweeps and the worker runtime wait on it.
 import Synchronization
 
 /// A wake-up flag for one waiting task: `fire()` wakes the waiter or, when none waits, the next `wait`.
