@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "docket", targets: ["docket"]),
         .executable(name: "docketd", targets: ["docketd"]),
         .executable(name: "docket-bench", targets: ["docket-bench"]),
+        .executable(name: "docket-example-worker", targets: ["docket-example-worker"]),
         .library(name: "DocketCore", targets: ["DocketCore"]),
         .library(name: "DocketClient", targets: ["DocketClient"]),
         .library(name: "DocketWorker", targets: ["DocketWorker"]),
@@ -164,6 +165,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
+            swiftSettings: strict
+        ),
+
+        // The example worker (examples/swift-worker, also a package of its own): built here so tests and the quick
+        // start run it.
+        .executableTarget(
+            name: "docket-example-worker",
+            dependencies: [
+                "DocketCore",
+                "DocketClient",
+                "DocketWorker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "examples/swift-worker/Sources/ExampleWorker",
             swiftSettings: strict
         ),
 

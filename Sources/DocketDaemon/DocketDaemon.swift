@@ -39,6 +39,28 @@ public struct DocketDaemon: Sendable {
     /// the `ShutdownDeadline`; a test running the daemon in-process passes false and ends it by cancelling its task.
     public func run(ownsProcess: Bool = true, started: @escaping @Sendable (Parts) -> Void = { _ in }) async throws {
         let dataDirectory = URL(fileURLWithPath: settings.dataDirectory).standardizedFileURL.path
+        // On the embedded server, this process is one of its users: the last to leave stops it (docs/operations.md).
+        let embedded = try DatabaseTarget.embeddedServer(databaseURL: settings.databaseURL, dataDirectory: dataDirectory)
+        try embedded?.join()
+        do {
+            try await serve(dataDirectory: dataDirectory, ownsProcess: ownsProcess, started: started)
+        } catch {
+            await leave(embedded)
+            throw error
+        }
+        await leave(embedded)
+    }
+
+    private func leave(_ embedded: EmbeddedPostgres?) async {
+        guard let embedded else { return }
+        do {
+            if try await embedded.leave() { logger.info("stopped the embedded PostgreSQL: no docketd uses it any more") }
+        } catch {
+            logger.warning("cannot stop the embedded PostgreSQL", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func serve(dataDirectory: String, ownsProcess: Bool, started: @escaping @Sendable (Parts) -> Void) async throws {
         let endpoint = try await DatabaseTarget.resolve(databaseURL: settings.databaseURL, dataDirectory: dataDirectory, logger: logger)
         try await endpoint.withConnection(logger: logger) { connection in
             let applied = try await MigrationRunner(logger: logger).migrate(on: connection)

@@ -17,6 +17,13 @@ public enum PackagePaths {
         get throws { try executable(URL(fileURLWithPath: try docketd).deletingLastPathComponent().appendingPathComponent("docket").path) }
     }
 
+    /// The example worker (examples/swift-worker), beside docketd.
+    public static var exampleWorker: String {
+        get throws {
+            try executable(URL(fileURLWithPath: try docketd).deletingLastPathComponent().appendingPathComponent("docket-example-worker").path)
+        }
+    }
+
     static func executable(_ path: String) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw DocketError(.internal, "no binary at \(path): run `swift build` before `swift test`")

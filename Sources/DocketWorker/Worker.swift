@@ -73,7 +73,7 @@ public final class Worker: Service, Sendable {
             let jobs: [Docket.Job]
             do {
                 jobs = try await docket.jobs.claim(limit: free, queues: options.queues, kinds: kinds, agent: options.agent,
-                                                   leaseSeconds: options.leaseSeconds)
+                                                   leaseSeconds: options.leaseSeconds, tenantId: options.tenantId)
                 backoff = .milliseconds(100)
             } catch {
                 logger.warning("claim failed", metadata: ["error": "\(error)"])
@@ -104,7 +104,7 @@ public final class Worker: Service, Sendable {
     private func listen() async {
         while !Task.isCancelled {
             do {
-                let subscription = try await docket.subscribe(Self.wakeTopics)
+                let subscription = try await docket.subscribe(Self.wakeTopics, tenantId: options.tenantId)
                 try await withTaskCancellationHandler {
                     for try await _ in subscription { wake.fire() }
                 } onCancel: {

@@ -20,9 +20,13 @@ public struct WorkerOptions: Sendable {
     public var shutdownDeadline: Duration
     /// The agent name claims and runs carry (`claimed_by`); default `worker-<host>-<pid>`.
     public var agent: String
+    /// The tenant it works for, when its key is a system actor's (which must name one); nil for a tenant's key.
+    public var tenantId: String?
 
     public init(queues: [String]? = nil, concurrency: Int = 10, leaseSeconds: Int = 60, heartbeatInterval: Duration = .seconds(10),
-                pollInterval: Duration = .seconds(5), shutdownDeadline: Duration = .seconds(30), agent: String? = nil) {
+                pollInterval: Duration = .seconds(5), shutdownDeadline: Duration = .seconds(30), agent: String? = nil,
+                tenantId: String? = nil) {
+        self.tenantId = tenantId
         self.queues = queues
         self.concurrency = concurrency
         self.leaseSeconds = leaseSeconds

@@ -28,6 +28,8 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let server = try options.server()
+            // Started on purpose: it keeps running when the last docketd using it exits, until `docket db stop`.
+            try server.keep(true)
             let endpoint = try await server.ensureRunning(logger: .cli)
             guard case .running(let running) = try server.state() else {
                 throw DocketError(.unavailable, "the server in \(server.dataDirectory) stopped right after starting")
@@ -42,6 +44,7 @@ struct DB: AsyncParsableCommand {
 
         func run() async throws {
             let server = try options.server()
+            try server.keep(false)
             let stopped = try await server.stop()
             if options.json {
                 try printJSON(["stopped": .bool(stopped), "data_dir": .string(server.dataDirectory)])

@@ -1,14 +1,80 @@
 import ArgumentParser
 import DocketCore
+import DocketProtocol
 import Foundation
 
-/// `docket jobs list|show|cancel|retry|history` over the protocol.
+/// `docket jobs create|list|show|cancel|retry|history` over the protocol.
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Inspect and operate jobs through docketd.",
-        subcommands: [List.self, Show.self, Cancel.self, Retry.self, History.self])
+        abstract: "Create, inspect and operate jobs through docketd.",
+        subcommands: [Create.self, List.self, Show.self, Cancel.self, Retry.self, History.self])
 
     static let columns = ["id", "name", "status", "priority", "attempt", "assigned_agent", "next_run_at", "updated_at"]
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a job for a worker: due now unless --in, --at or --draft; --wait follows it to its end.")
+        @OptionGroup var server: ServerOptions
+        @Option(help: "The handler a worker runs it with.") var kind: String
+        @Option(help: "Its name (default: the kind).") var name: String?
+        @Option(help: "Its queue (default: default).") var queue: String?
+        @Option(help: "The handler's input, a JSON object.") var args: String?
+        @Option(help: "1–100 or CRITICAL, HIGH, MEDIUM, LOW, BACKGROUND.") var priority: String?
+        @Option(help: "Due this many seconds from now.") var `in`: Int?
+        @Option(help: "Due at this time (RFC 3339).") var at: String?
+        @Flag(help: "Leave it a draft (no schedule: nothing runs it until job.schedule or job.start).") var draft = false
+        @Option(help: "Makes a repeated create return the first job.") var idempotencyKey: String?
+        @Flag(help: "Wait until it succeeds, fails or is cancelled, and print it then.") var wait = false
+        @Option(help: "With --wait: give up after this many seconds (exit 1).") var timeout: Int = 60
+
+        func run() async throws {
+            var request: [String: JSONValue] = ["kind": .string(kind), "name": .string(name ?? kind)]
+            if let queue { request["queue"] = .string(queue) }
+            if let args {
+                guard case .object(let object)? = try? JSONReader.parse(Array(args.utf8)) else {
+                    throw ValidationError("--args must be a JSON object, got \(args)")
+                }
+                request["args"] = .object(object)
+            }
+            if let priority { request["priority"] = Int(priority).map { .number(Double($0)) } ?? .string(priority) }
+            if let idempotencyKey { request["idempotency_key"] = .string(idempotencyKey) }
+            if !draft {
+                let due: Date
+                if let at {
+                    guard let parsed = Timestamp.parse(at) else { throw ValidationError("--at must be an RFC 3339 time, got \(at)") }
+                    due = parsed
+                } else {
+                    due = Date().addingTimeInterval(Double(`in` ?? 0))
+                }
+                request["schedule"] = .object(["kind": .string("once"), "run_at": .string(Timestamp.format(due))])
+            }
+            guard wait else {
+                try await server.run("job.create", request) { job in
+                    "Created job \(job["id"]?.cell ?? "?") (\(job["status"]?.cell ?? "?"), kind \(kind), queue \(job["queue"]?.cell ?? "?"))."
+                }
+                return
+            }
+            let client = try await server.client()
+            defer { Task { await client.close() } }
+            let created = try await client.call("job.create", server.args(request))
+            let id = created["id"] ?? .null
+            if !server.json { print("Created job \(id.cell); waiting for it to finish…") }
+            let deadline = ContinuousClock.now + .seconds(timeout)
+            while true {
+                let job = try await client.call("job.get", ["job_id": id])
+                let status = job["status"]?.cell ?? ""
+                if ["succeeded", "failed", "cancelled"].contains(status) {
+                    print(server.json ? String(decoding: JSONWriter.bytes(job), as: UTF8.self) : fields(job))
+                    if status != "succeeded" { throw ExitCode.failure }
+                    return
+                }
+                guard ContinuousClock.now < deadline else {
+                    throw DocketError(.unavailable, "job \(id.cell) is still \(status) after \(timeout) s (is a worker for kind \(kind) running?)")
+                }
+                try await Task.sleep(for: .milliseconds(200))  // models time: the pause between two looks at the job
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List jobs, newest last (filters as job.list).")

@@ -16,6 +16,7 @@ struct CLITests {
             let created = try await docket(["keys", "create", "--database-url", endpoint.url, "--actor", "ops", "--type", "user",
                                              "--tenant", "t", "--scopes", "job:admin,task:admin", "--json"])
             #expect(created.status == 0, "\(created.text)")
+            #expect(!created.text.contains("hasn't been called"), "no PostgresNIO warning above the key: \(created.text)")
             // Standard error is captured too: take the JSON line.
             let jsonLine = created.text.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? created.text
             let key = try JSONDecoder().decode(JSONValue.self, from: Data(jsonLine.utf8))
@@ -61,6 +62,69 @@ struct CLITests {
             #expect(revoked.status == 1)
             #expect(revoked.text.contains("UNAUTHENTICATED"))
         }
+    }
+
+    /// The README's quick start: a worker runs, `docket jobs create --wait` creates a job and prints it completed.
+    @Test func jobsCreateWaitsUntilAWorkerCompletesTheJob() async throws {
+        try await withDocketd { server, _ in
+            let address = ["--address", "127.0.0.1:\(server.port)", "--token", server.token, "--tenant", "demo"]
+            let worker = try Command(executable: try PackagePaths.exampleWorker, arguments: address + ["--kinds", "hello"]).start()
+            defer { worker.signal(SIGKILL) }
+            _ = try await worker.waitForLine { $0.hasPrefix("worker ") && $0.contains("ready") }
+
+            let done = try await docket(["jobs", "create", "--kind", "hello", "--args", "{\"n\": 7}", "--wait", "--json"] + address)
+            #expect(done.status == 0, "\(done.text)")
+            let line = done.text.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+            let job = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
+            #expect(job["status"] == "succeeded" && job["output"]?["runtime"] == "swift" && job["output"]?["n"] == 7, "\(done.text)")
+
+            let later = try await docket(["jobs", "create", "--kind", "hello", "--in", "3600"] + address)
+            #expect(later.status == 0 && later.text.contains("scheduled"), "\(later.text)")
+            let bad = try await docket(["jobs", "create", "--kind", "hello", "--args", "[1]"] + address)
+            #expect(bad.status != 0 && bad.text.contains("--args must be a JSON object"), "\(bad.text)")
+            let unknown = try await docket(["jobs", "create", "--kind", "nobody-runs-this", "--wait", "--timeout", "1"] + address)
+            #expect(unknown.status == 1 && unknown.text.contains("UNAVAILABLE"), "\(unknown.text)")
+
+            worker.signal(SIGTERM)
+            #expect(try await worker.wait(timeout: .seconds(20)) == 0, "the worker drains and exits on SIGTERM")
+        }
+    }
+
+    /// The embedded PostgreSQL stops with the last docketd that used it, unless `docket db start` started it.
+    @Test func theEmbeddedServerStopsWithTheLastDocketdUnlessStartedOnPurpose() async throws {
+        let folder = "/tmp/docket-embedded-users-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer {
+            _ = try? EmbeddedPostgres(dataDirectory: folder).stopBlocking()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        func docketd() async throws -> RunningCommand {
+            let process = try Command(executable: try PackagePaths.docketd, arguments: [
+                "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir", folder, "--log-level", "warning",
+            ]).start()
+            _ = try await process.waitForLine(timeout: .seconds(120)) { $0.hasPrefix("docketd listening on ") }
+            return process
+        }
+        func running() throws -> Bool {
+            if case .running = try EmbeddedPostgres(dataDirectory: folder).state() { return true }
+            return false
+        }
+
+        let first = try await docketd(), second = try await docketd()
+        #expect(try running())
+        first.signal(SIGTERM)
+        #expect(try await first.wait(timeout: .seconds(30)) == 0)
+        #expect(try running(), "another docketd still uses it")
+        second.signal(SIGINT)
+        #expect(try await second.wait(timeout: .seconds(30)) == 0)
+        #expect(try !running(), "the last docketd stopped it")
+
+        #expect(try await docket(["db", "start", "--data-dir", folder]).status == 0)
+        let third = try await docketd()
+        third.signal(SIGTERM)
+        #expect(try await third.wait(timeout: .seconds(30)) == 0)
+        #expect(try running(), "started by docket db start: it keeps running")
+        #expect(try await docket(["db", "stop", "--data-dir", folder]).status == 0)
+        #expect(try !running())
     }
 
     @Test func eventsTailFollowsAndEventsListPages() async throws {

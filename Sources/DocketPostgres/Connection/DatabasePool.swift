@@ -96,11 +96,14 @@ public final class DatabasePool: Service, Sendable {
                 group.addTask {
                     // Runs until retired (replaced) or until shutdown cancels it.
                     await withTaskGroup(of: Void.self) { lifetime in
+                        lifetime.addTask { await generation.client.run() }
                         lifetime.addTask {
+                            // PostgresClient marks itself running as its run() begins, and nothing tells when that
+                            // was: leases wait a moment longer (one taken before logs a warning, though it works).
+                            try? await Task.sleep(for: .milliseconds(20))
                             generation.started.fire()
-                            await generation.client.run()
+                            await generation.retired.wait()
                         }
-                        lifetime.addTask { await generation.retired.wait() }
                         await lifetime.next()
                         lifetime.cancelAll()
                     }

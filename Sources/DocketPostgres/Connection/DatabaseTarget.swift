@@ -18,4 +18,12 @@ public enum DatabaseTarget {
         let folder = dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment)
         return try await EmbeddedPostgres(dataDirectory: folder).ensureRunning(logger: logger)
     }
+
+    /// The embedded server these settings use, or nil when a database URL is given.
+    public static func embeddedServer(
+        databaseURL: String?, dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> EmbeddedPostgres? {
+        if let url = databaseURL ?? environment["DOCKET_DATABASE_URL"], !url.isEmpty { return nil }
+        return try EmbeddedPostgres(dataDirectory: dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment))
+    }
 }

@@ -104,7 +104,7 @@ public struct EmbeddedPostgres: Sendable {
 
     // MARK: - Steps
 
-    private func prepareDataDirectory() throws {
+    func prepareDataDirectory() throws {
         // As root, the folder must be traversable (not listable) by the server's user to reach its own files inside.
         let mode = serverUser == nil ? 0o700 : 0o711
         do {
