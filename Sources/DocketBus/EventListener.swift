@@ -48,6 +48,8 @@ public final class EventListener: Service, Sendable {
     public let hub: EventHub
     /// Fire to make the listener catch up now (local commits do).
     public let wake = WakeSignal()
+    /// Fired when `docket.enqueue()` committed a request (the intake sweep rests on it).
+    public let intake = WakeSignal()
     let configuration: Configuration
     let logger: Logger
     private let stopping = Mutex(false)
@@ -113,9 +115,14 @@ public final class EventListener: Service, Sendable {
             try await SessionQueries(connection, logger: logger).setApplicationName(name)
         }) != nil else { throw DocketError(.unavailable, "the listener connection timed out") }
         try await connection.listen(on: EventQueries.channel) { notifications in
-            let wake = self.wake
+            let wake = self.wake, intake = self.intake
             let forwarder = Task {
-                do { for try await _ in notifications { wake.fire() } } catch {}
+                do {
+                    for try await notification in notifications {
+                        // `docket.enqueue()` commits a request, not an event: it wakes the leader's intake instead.
+                        if notification.payload == EventQueries.intakePayload { intake.fire() } else { wake.fire() }
+                    }
+                } catch {}
                 wake.fire()  // the connection ended: let the loop notice at once
             }
             defer { forwarder.cancel() }

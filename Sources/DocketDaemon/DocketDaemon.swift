@@ -88,7 +88,8 @@ public struct DocketDaemon: Sendable {
         let notifications = NotificationHealth()
         let transport = HTTPCallbackTransport()
         let maintainer = Maintainer(sweeps(jobs: jobs, tasks: tasks, database: database, notifications: notifications,
-                                           transport: transport, recurrenceWake: bus.scheduleChanged),
+                                           transport: transport, recurrenceWake: bus.scheduleChanged,
+                                           intakeWake: bus.eventBus == nil ? nil : bus.listener.intake),
                                     elector: elector, database: database, logger: logger)
         let sampler = DaemonMetrics(registry: metrics.registry, pool: pool, server: protocolServer, elector: elector,
                                     maintainer: maintainer, bus: bus, jobs: jobs)
@@ -155,7 +156,7 @@ public struct DocketDaemon: Sendable {
 
     /// The leader's sweeps, as configured.
     private func sweeps(jobs: JobService, tasks: TaskService, database: Database, notifications: NotificationHealth,
-                        transport: HTTPCallbackTransport, recurrenceWake: WakeSignal?) -> [any MaintenanceSweep] {
+                        transport: HTTPCallbackTransport, recurrenceWake: WakeSignal?, intakeWake: WakeSignal?) -> [any MaintenanceSweep] {
         var recurrence = RecurrenceSweep.Configuration()
         recurrence.maximumRest = recurrenceWake == nil ? .milliseconds(250) : .seconds(2)
         var callbacks = CallbackSweep.Configuration()
@@ -164,11 +165,14 @@ public struct DocketDaemon: Sendable {
         callbacks.degradedAfter = settings.callbackDegradedAfter
         callbacks.refusePrivateAddresses = settings.callbackRefusePrivate
         callbacks.userAgent = "docketd/\(Self.version)"
+        var intake = IntakeSweep.Configuration()
+        intake.interval = intakeWake == nil ? .milliseconds(250) : .seconds(1)
         var sweeps: [any MaintenanceSweep] = [
             TimeoutSweep(jobs: jobs, tasks: tasks, database: database),
             RetrySweep(jobs: jobs, database: database),
             RecurrenceSweep(jobs: jobs, database: database, configuration: recurrence, wake: recurrenceWake),
             CallbackSweep(database: database, transport: transport, health: notifications, configuration: callbacks),
+            IntakeSweep(jobs: jobs, wake: intakeWake, configuration: intake),
         ]
         var retention = RetentionSweep.Configuration()
         retention.age = settings.retentionSeconds.map { .milliseconds(Int($0 * 1000)) }

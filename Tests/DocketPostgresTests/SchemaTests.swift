@@ -132,7 +132,7 @@ struct SchemaTests {
                 "-c", "SELECT tablename FROM pg_tables WHERE schemaname = 'docket' ORDER BY 1",
             ]).runAsync().text
             let tables = output.split(separator: "\n").map(String.init)
-            #expect(tables == ["api_keys", "budgets", "callback_secrets", "events", "instances", "job_runs", "job_tasks", "jobs",
+            #expect(tables == ["api_keys", "budgets", "callback_secrets", "events", "instances", "job_requests", "job_runs", "job_tasks", "jobs",
                                "leadership", "queues", "schema_migrations", "server_secrets", "sweep_runs", "task_dependencies", "tasks"])
             let documented = try String(contentsOfFile: packageRoot + "/docs/schema.md", encoding: .utf8)
             for table in tables {

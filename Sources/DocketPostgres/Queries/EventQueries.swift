@@ -7,6 +7,8 @@ import PostgresNIO
 public struct EventQueries: Sendable {
     /// The channel on which instances wake each other after committing events; the payload is empty.
     public static let channel = "docket_events"
+    /// The payload `docket.enqueue()` sends on the channel when its transaction commits (migration 0009).
+    public static let intakePayload = "intake"
 
     let connection: PostgresConnection
     let logger: Logger

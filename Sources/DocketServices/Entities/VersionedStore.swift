@@ -254,6 +254,7 @@ struct ServiceTransaction: Sendable {
     var tasks: TaskQueries { TaskQueries(connection, logger: logger) }
     var dependencies: TaskDependencyQueries { TaskDependencyQueries(connection, logger: logger) }
     var events: EventQueries { EventQueries(connection, logger: logger, epoch: term?.epoch) }
+    var requests: JobRequestQueries { JobRequestQueries(connection, logger: logger) }
 }
 
 typealias JobTransaction = ServiceTransaction
