@@ -201,9 +201,11 @@ let package = Package(
                 "DocketCore",
                 "DocketPostgres",
                 "DocketClient",
+                "DocketWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -114,7 +114,8 @@ struct DocketBench: AsyncParsableCommand {
             }
             print("scenario    side      ops/s      p50 ms   p99 ms   p99.9 ms  errors")
             let direct = limit == nil ? pool.map { DirectSQL(client: $0, logger: logger) } : nil
-            let scenarios = Scenarios(clients: clients, tenant: .string("bench"), workers: workers, duration: duration)
+            let scenarios = Scenarios(clients: clients, connect: { try await Docket.connect(host: target.host, port: target.port, token: target.token) },
+                                      tenant: .string("bench"), workers: workers, duration: duration)
             for scenario in self.scenarios.split(separator: ",").map(String.init) {
                 try await counts?.reset()
                 var served: Measurement

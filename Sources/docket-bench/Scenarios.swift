@@ -1,11 +1,16 @@
 import DocketClient
 import DocketCore
+import DocketWorker
 import Foundation
+import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// The docketd side of each scenario: `workers` loops over the pinned connections for `duration`.
 struct Scenarios: Sendable {
     let clients: [DocketClient]
+    /// A typed client of its own (the workers scenario's runtimes).
+    let connect: @Sendable () async throws -> Docket
     let tenant: JSONValue
     let workers: Int
     let duration: Duration
@@ -78,62 +83,57 @@ struct Scenarios: Sendable {
         }
     }
 
-    /// Producers create due jobs while `loops` claim loops (claims of up to 10, completed side by side, a 5 ms poll
-    /// when idle) work them off: completed jobs per second, and each job's latency from its create request to the claim
-    /// answer that carried it.
-    func workers(loops: Int) async throws -> (Measurement, Measurement) {
+    /// The worker path end to end, through the worker runtime (DocketWorker): `loops` workers of `concurrency` slots,
+    /// each its own connection, run a no-op handler while producers keep a short backlog; throughput is jobs completed
+    /// per second, and the latency is from the create being sent to the handler starting.
+    func workers(loops: Int, concurrency: Int = 10) async throws -> (Measurement, Measurement) {
         let sent = Shared<[String: ContinuousClock.Instant]>([:])
         let latencies = Shared<[Duration]>([])
         let clock = ContinuousClock()
-        let deadline = clock.now + duration
         let due: JSONValue = .object(["kind": .string("once"), "run_at": .string("2020-01-01T00:00:00Z")])
-        let producers = max(workers - loops, 1)
+        var runtimes: [Worker] = []
+        for loop in 0..<loops {
+            let handler: JobHandler = { context in
+                let now = clock.now
+                if let sentAt = sent.withLock({ $0.removeValue(forKey: context.job.name) }) { latencies.withLock { $0.append(now - sentAt) } }
+                return .done
+            }
+            runtimes.append(try Worker(docket: try await connect(), handlers: ["bench.work": handler],
+                                       options: WorkerOptions(concurrency: concurrency, pollInterval: .seconds(1), agent: "bench-\(loop)",
+                                                              tenantId: tenant.stringValue)))
+        }
+        let group = ServiceGroup(services: runtimes, gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "bench.workers"))
+        let running = Task { try await group.run() }
+        let producers = max(workers - loops * concurrency, 4)
         let start = clock.now
-        let completed = try await withThrowingTaskGroup(of: Int.self) { group in
-            for worker in 0..<producers {
+        let deadline = start + duration
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for producer in 0..<producers {
                 group.addTask {
                     var index = 0
                     while clock.now < deadline {
-                        // A backlog of ten jobs per claim loop at most: the latency measured is the path's, not a queue's.
-                        if sent.withLock({ $0.count }) >= loops * 10 {
+                        // A backlog of two jobs a slot at most: the latency measured is the path's, not a queue's.
+                        if sent.withLock({ $0.count }) >= loops * concurrency * 2 {
                             try await Task.sleep(for: .milliseconds(1))
                             continue
                         }
-                        let name = "w-\(worker)-\(index)"
+                        let name = "w-\(producer)-\(index)"
                         sent.withLock { $0[name] = clock.now }
-                        _ = try await client(worker).call("job.create", ["name": .string(name), "tenant_id": tenant, "schedule": due])
+                        _ = try await client(producer).call("job.create", ["name": .string(name), "kind": "bench.work", "tenant_id": tenant,
+                                                                           "schedule": due])
                         index += 1
                     }
-                    return 0
                 }
             }
-            for loop in 0..<loops {
-                group.addTask {
-                    var done = 0
-                    while clock.now < deadline {
-                        let worker = client(loop)
-                        let jobs = try await worker.call("job.claim", ["limit": .number(10), "tenant_id": tenant,
-                                                                         "agent": .string("bench-\(loop)")]).elements
-                        let now = clock.now
-                        let names = jobs.compactMap { $0["name"]?.stringValue }
-                        let waited = sent.withLock { sent in names.compactMap { sent.removeValue(forKey: $0).map { now - $0 } } }
-                        latencies.withLock { $0 += waited }
-                        if jobs.isEmpty {
-                            try await Task.sleep(for: .milliseconds(5))
-                            continue
-                        }
-                        try await complete(jobs, on: worker)
-                        done += jobs.count
-                    }
-                    return done
-                }
-            }
-            return try await group.reduce(0, +)
+            try await group.waitForAll()
         }
+        let completedInTime = runtimes.reduce(0) { $0 + $1.statistics.completed }
         let elapsed = clock.now - start
+        await group.triggerGracefulShutdown()
+        try await running.value
         let waits = latencies.withLock { $0 }
-        let throughput = Measurement(label: "workers", latencies: Array(repeating: .zero, count: completed), elapsed: elapsed,
-                                     errors: 0, units: completed)
+        let throughput = Measurement(label: "workers", latencies: Array(repeating: .zero, count: completedInTime), elapsed: elapsed,
+                                     errors: 0, units: completedInTime)
         return (throughput, Measurement(label: "latency", latencies: waits, elapsed: elapsed, errors: 0, units: waits.count))
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 
 extension Docket {
     /// The fields of a job to create (`job.create`); what is left nil takes the server's default.
-    public struct NewJob: Sendable, Hashable {
+    public struct NewJob: SettableJobFields, Sendable, Hashable {
         public var name: String
         public var kind: String?
         public var queue: String?
@@ -43,22 +43,12 @@ extension Docket {
         }
 
         var arguments: [String: JSONValue] {
-            var fields = CallArguments(["name": .string(name)])
+            var fields = CallArguments(settableArguments)
+            fields["name"] = .string(name)
             fields["kind"] = kind.map(JSONValue.string)
             fields["queue"] = queue.map(JSONValue.string)
             fields["args"] = args.map(JSONValue.object)
-            fields["description"] = description.map(JSONValue.string)
-            fields["priority"] = priority
             fields["schedule"] = schedule
-            fields["assigned_agent"] = assignedAgent.map(JSONValue.string)
-            fields["execution_context"] = executionContext.map(JSONValue.object)
-            fields["estimated_cost"] = estimatedCost.map { .string($0.description) }
-            fields["timeout_seconds"] = timeoutSeconds?.json
-            fields["plan_id"] = planId.map(JSONValue.string)
-            fields["plan_step_index"] = planStepIndex?.json
-            fields["metadata"] = metadata.map(JSONValue.object)
-            fields["callback_url"] = callbackUrl.map(JSONValue.string)
-            fields["retry_policy"] = retryPolicy
             fields["idempotency_key"] = idempotencyKey.map(JSONValue.string)
             fields["tenant_id"] = tenantId.map(JSONValue.string)
             return fields.fields
@@ -66,7 +56,7 @@ extension Docket {
     }
 
     /// The fields `job.update` changes: each one set is written; `clear` names those to set to null.
-    public struct JobChanges: Sendable, Hashable {
+    public struct JobChanges: SettableJobFields, Sendable, Hashable {
         public var name: String?
         public var description: String?
         public var priority: JSONValue?
@@ -87,18 +77,8 @@ extension Docket {
         var arguments: [String: JSONValue] {
             var fields = CallArguments()
             for name in clear { fields[name] = .null }
+            fields.merge(settableArguments)
             fields["name"] = name.map(JSONValue.string)
-            fields["description"] = description.map(JSONValue.string)
-            fields["priority"] = priority
-            fields["assigned_agent"] = assignedAgent.map(JSONValue.string)
-            fields["execution_context"] = executionContext.map(JSONValue.object)
-            fields["estimated_cost"] = estimatedCost.map { .string($0.description) }
-            fields["timeout_seconds"] = timeoutSeconds?.json
-            fields["plan_id"] = planId.map(JSONValue.string)
-            fields["plan_step_index"] = planStepIndex?.json
-            fields["metadata"] = metadata.map(JSONValue.object)
-            fields["callback_url"] = callbackUrl.map(JSONValue.string)
-            fields["retry_policy"] = retryPolicy
             return fields.fields
         }
     }
@@ -159,5 +139,39 @@ extension Docket {
             fields["tenant_id"] = tenantId.map(JSONValue.string)
             return fields.fields
         }
+    }
+}
+
+/// The fields both `job.create` and `job.update` set, written to the wire once for both.
+protocol SettableJobFields {
+    var description: String? { get }
+    var priority: JSONValue? { get }
+    var assignedAgent: String? { get }
+    var executionContext: [String: JSONValue]? { get }
+    var estimatedCost: Money? { get }
+    var timeoutSeconds: Int? { get }
+    var planId: String? { get }
+    var planStepIndex: Int? { get }
+    var metadata: [String: JSONValue]? { get }
+    var callbackUrl: String? { get }
+    var retryPolicy: JSONValue? { get }
+}
+
+extension SettableJobFields {
+    /// The given fields under their wire names.
+    var settableArguments: [String: JSONValue] {
+        var fields = CallArguments()
+        fields["description"] = description.map(JSONValue.string)
+        fields["priority"] = priority
+        fields["assigned_agent"] = assignedAgent.map(JSONValue.string)
+        fields["execution_context"] = executionContext.map(JSONValue.object)
+        fields["estimated_cost"] = estimatedCost.map { .string($0.description) }
+        fields["timeout_seconds"] = timeoutSeconds?.json
+        fields["plan_id"] = planId.map(JSONValue.string)
+        fields["plan_step_index"] = planStepIndex?.json
+        fields["metadata"] = metadata.map(JSONValue.object)
+        fields["callback_url"] = callbackUrl.map(JSONValue.string)
+        fields["retry_policy"] = retryPolicy
+        return fields.fields
     }
 }
