@@ -23,7 +23,7 @@ public final class Docket: Sendable {
         /// The first and the longest pause between two connection attempts (doubling, with jitter).
         public var backoff: ClosedRange<Duration>
 
-        public init(host: String = "127.0.0.1", port: Int = 7400, token: String? = nil, connectTimeout: Duration = .seconds(5),
+        public init(host: String = "127.0.0.1", port: Int = 7420, token: String? = nil, connectTimeout: Duration = .seconds(5),
                     reconnectTimeout: Duration = .seconds(30), backoff: ClosedRange<Duration> = .milliseconds(50)...(.seconds(2))) {
             self.host = host
             self.port = port

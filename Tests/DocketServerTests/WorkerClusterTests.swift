@@ -73,8 +73,8 @@ extension QueueSuites {
                     if start == 0 {
                         // Mid-job: the holder dies with the long job (and whatever else it had) in hand.
                         try await Task.sleep(for: .milliseconds(300))  // models time: it has other jobs running too
-                        workers[holder!]?.signal(SIGKILL)
-                        _ = try await workers[holder!]?.wait(timeout: .seconds(10))
+                        workers[holder]?.signal(SIGKILL)
+                        _ = try await workers[holder]?.wait(timeout: .seconds(10))
                     }
                 }
 
@@ -94,7 +94,7 @@ extension QueueSuites {
                     try await database.read { connection in
                         let rows = try await connection.query("""
                             SELECT job_id, count(*)::int, count(*) FILTER (WHERE status = 'succeeded')::int,
-                                   bool_and(status = 'succeeded' OR (error_code = 'LEASE_EXPIRED' AND claimed_by = \(holder!)))
+                                   bool_and(status = 'succeeded' OR (error_code = 'LEASE_EXPIRED' AND claimed_by = \(holder)))
                               FROM docket.job_runs GROUP BY job_id
                             """, logger: Self.logger)
                         var found: [UUID: (Int, Int, Bool)] = [:]
@@ -117,7 +117,7 @@ extension QueueSuites {
                 #expect(stored.items.allSatisfy { $0.output?["runtime"] == "python" && $0.output?["worker"] == "python-1" })
                 let swiftDone = try await docket.jobs.list(Docket.JobQuery(status: [.succeeded], kind: "b"), page: .init(limit: 500))
                 #expect(swiftDone.items.allSatisfy { $0.output?["runtime"] == "swift" })
-                print("worker cluster: \(created.count) jobs, \(repeated) ran again after the kill of \(holder!)")
+                print("worker cluster: \(created.count) jobs, \(repeated) ran again after the kill of \(holder)")
 
                 // SIGTERM: the Python worker finishes the job in hand and takes nothing more.
                 let inHand = try await docket.jobs.create(.now("in-hand", kind: "c", args: ["sleep_ms": 1_500]))

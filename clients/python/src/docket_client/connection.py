@@ -151,7 +151,8 @@ class Connection:
             return
         if message.get("dropped") is True:
             if self._listener is not None:
-                self._listener.dropped(self, str(message.get("subscription")), DocketError.from_wire(message.get("error")))
+                error = DocketError.from_wire(message.get("error"))
+                self._listener.dropped(self, str(message.get("subscription")), error)
             return
         ident = message.get("id")
         entry = self._pending.get(ident) if type(ident) is int else None

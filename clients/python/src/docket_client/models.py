@@ -87,7 +87,8 @@ class Model:
             try:
                 values[name] = read(value) if read is not None and value is not None else value
             except (TypeError, ValueError, AttributeError) as error:
-                raise DocketError(ErrorCode.INTERNAL, f"cannot read {cls.__name__}.{name} = {value!r}: {error}") from None
+                raise DocketError(ErrorCode.INTERNAL,
+                                  f"cannot read {cls.__name__}.{name} = {value!r}: {error}") from None
         return cls(extra=extra, **values)
 
     def to_wire(self) -> Dict[str, Any]:

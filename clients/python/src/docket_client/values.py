@@ -103,7 +103,7 @@ def _wire_default(value: Any) -> Any:
         return value.value
     if is_dataclass(value) and hasattr(value, "to_wire"):
         return value.to_wire()
-    if isinstance(value, (set, frozenset, tuple)):
+    if isinstance(value, (set, frozenset)):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not a JSON value")
 

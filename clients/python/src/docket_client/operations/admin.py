@@ -3,8 +3,8 @@
 from typing import Optional
 
 from ..models import Budget, ClusterStatus
-from ..values import Money
-from .base import Namespace, present
+from ..values import Money, money_arg
+from .base import Namespace
 
 
 class Admin(Namespace):
@@ -12,7 +12,8 @@ class Admin(Namespace):
 
     async def set_budget(self, limit: Money, period: str, *, tenant_id: Optional[str] = None) -> Budget:
         """Sets the tenant's spending limit per `period`: `day`, `month` or `total`."""
-        return Budget.from_wire(await self._send("budget.set", present(limit=limit, period=period), tenant_id))
+        answer = await self._send("budget.set", {"limit": money_arg(limit), "period": period}, tenant_id)
+        return Budget.from_wire(answer)
 
     async def budget(self, *, tenant_id: Optional[str] = None) -> Budget:
         """The tenant's budget and what it spent this period; `NOT_FOUND` when it has none."""

@@ -12,8 +12,9 @@ from ..values import money_arg
 if TYPE_CHECKING:
     from ..client import Docket
 
-#: The arguments that are money, sent as decimal strings whatever numeric type the caller passed.
-MONEY_FIELDS = frozenset({"estimated_cost", "actual_cost", "limit"})
+#: The arguments that are money, sent as decimal strings whatever numeric type the caller passed (`budget.set`'s
+#: `limit` is converted by its method: elsewhere `limit` is a page size).
+MONEY_FIELDS = frozenset({"estimated_cost", "actual_cost"})
 
 
 class _Unset:

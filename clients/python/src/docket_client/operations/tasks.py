@@ -130,7 +130,8 @@ class Tasks(Namespace):
         return [Dependency.from_wire(item) for item in answer]
 
     async def dependencies_complete(self, task_id: Id, *, tenant_id: Optional[str] = None) -> DependencyCheck:
-        return DependencyCheck.from_wire(await self._send("task.dependencies_complete", {"task_id": task_id}, tenant_id))
+        answer = await self._send("task.dependencies_complete", {"task_id": task_id}, tenant_id)
+        return DependencyCheck.from_wire(answer)
 
     async def update_context(self, task_id: Id, context_updates: Mapping[str, Any], *, merge: Optional[bool] = None,
                              tenant_id: Optional[str] = None) -> WorkTask:

@@ -156,8 +156,9 @@ class Worker:
             self._statistics.claimed += len(jobs)
             for job in jobs:
                 self._start(job)
-            if len(jobs) < free:
-                await self._sleep(self.poll_interval)  # (a full batch claims again at once: more may wait)
+            if len(jobs) == free:
+                continue  # a full batch: more may be waiting, claim again at once
+            await self._sleep(self.poll_interval)
 
     def _start(self, job: Job) -> None:
         run = JobRun(JobContext(job, self.docket), self.handlers.get(job.kind or ""), self.docket,
@@ -177,7 +178,7 @@ class Worker:
             outcome = Outcome.LOST
             if not task.cancelled():
                 self._logger.error("running a job failed", exc_info=task.exception())
-        counter = outcome.value
+        counter = outcome.value  # each outcome has the statistics field of its name
         setattr(self._statistics, counter, getattr(self._statistics, counter) + 1)
         if self._wake is not None:
             self._wake.set()  # a slot is free
