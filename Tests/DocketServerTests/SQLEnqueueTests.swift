@@ -89,6 +89,7 @@ struct SQLEnqueueTests {
                 }
                 let startedAt = try #require(done.startedAt)
                 #expect(startedAt.timeIntervalSince(committedAt) < 1, "claimed \(startedAt.timeIntervalSince(committedAt)) s after the commit")
+                print(String(format: "sql enqueue: commit → start %.1f ms", startedAt.timeIntervalSince(committedAt) * 1000))
                 #expect(done.output == "a@example.com" && done.kind == "mail" && done.createdBy.hasPrefix("sql:"))
                 #expect(try await Self.status(application, committed)?.0 == "created")
                 let events = try await docket.events(topics: ["job.*"]).events
