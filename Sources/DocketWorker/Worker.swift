@@ -63,13 +63,20 @@ public final class Worker: Service, Sendable {
 
     private func claimLoop(group: inout DiscardingTaskGroup, running: RunningJobs) async {
         var backoff = Duration.milliseconds(100)
+        var lastClaim: ContinuousClock.Instant?
         while !slots.isStopped, !Task.isCancelled {
             let free = slots.free(of: options.concurrency)
             guard free > 0 else {
                 await wake.wait(upTo: options.pollInterval)
                 continue
             }
+            if let lastClaim, ContinuousClock.now < lastClaim + options.claimCooldown {
+                // Wake-ups meanwhile are gathered into the next claim (and more slots may free up).
+                try? await Task.sleep(until: lastClaim + options.claimCooldown, clock: .continuous)  // models time: the claim cooldown
+                continue
+            }
             let started = ContinuousClock.now
+            lastClaim = started
             let jobs: [Docket.Job]
             do {
                 jobs = try await docket.jobs.claim(limit: free, queues: options.queues, kinds: kinds, agent: options.agent,

@@ -15,6 +15,10 @@ public struct WorkerOptions: Sendable {
     /// The slowest claim loop: a worker woken by no event still claims this often (jobs scheduled for later, a lost
     /// subscription).
     public var pollInterval: Duration
+    /// The shortest time between two claims: wake-ups (events, finished jobs) that come closer together are served by
+    /// one claim, so a busy worker claims in batches instead of once per event. A wake-up after a quiet spell claims
+    /// at once.
+    public var claimCooldown: Duration
     /// How long graceful shutdown lets running handlers finish before cancelling them (they then fail with
     /// `WORKER_SHUTDOWN`, and their retry policy decides).
     public var shutdownDeadline: Duration
@@ -24,7 +28,7 @@ public struct WorkerOptions: Sendable {
     public var tenantId: String?
 
     public init(queues: [String]? = nil, concurrency: Int = 10, leaseSeconds: Int = 60, heartbeatInterval: Duration = .seconds(10),
-                pollInterval: Duration = .seconds(5), shutdownDeadline: Duration = .seconds(30), agent: String? = nil,
+                pollInterval: Duration = .seconds(5), claimCooldown: Duration = .milliseconds(25), shutdownDeadline: Duration = .seconds(30), agent: String? = nil,
                 tenantId: String? = nil) {
         self.tenantId = tenantId
         self.queues = queues
@@ -32,6 +36,7 @@ public struct WorkerOptions: Sendable {
         self.leaseSeconds = leaseSeconds
         self.heartbeatInterval = heartbeatInterval
         self.pollInterval = pollInterval
+        self.claimCooldown = claimCooldown
         self.shutdownDeadline = shutdownDeadline
         self.agent = agent ?? "worker-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
@@ -44,6 +49,9 @@ public struct WorkerOptions: Sendable {
             throw .validation(field: "heartbeat_interval", "must be above 0 and at most half the lease (\(leaseSeconds) s), got \(heartbeatInterval)")
         }
         guard pollInterval > .zero else { throw .validation(field: "poll_interval", "must be above 0") }
+        guard claimCooldown >= .zero, claimCooldown < pollInterval else {
+            throw .validation(field: "claim_cooldown", "must be at least 0 and below the poll interval, got \(claimCooldown)")
+        }
         guard !agent.isEmpty, agent.count <= 500 else { throw .validation(field: "agent", "must be 1–500 characters") }
     }
 }
