@@ -50,7 +50,11 @@ public struct Subscription: AsyncSequence, Sendable {
                     if state.deliver(event.seq) { return event }
                 case .ended:
                     guard !state.isFinished else { return nil }
-                    try await state.subscribe(firstTime: false)
+                    do {
+                        try await state.subscribe(firstTime: false)
+                    } catch where state.isFinished {
+                        return nil  // closed or cancelled while it was subscribing again
+                    }
                 }
             }
             return nil
@@ -161,6 +165,8 @@ final class SubscriptionRouter: PushRouting {
         var routes: [String: Route] = [:]
         /// Events for an id not registered yet (its `subscribe` answer is still on its way), by connection.
         var early: [ObjectIdentifier: [(String, Push)]] = [:]
+        /// Ids cancelled here: what the server still sends for them (before it reads the `unsubscribe`) is dropped.
+        var cancelled: Set<String> = []
     }
 
     /// Early pushes held per connection at most; past it the oldest go (the resumed subscription replays them).
@@ -177,6 +183,7 @@ final class SubscriptionRouter: PushRouting {
                 if case .dropped = push { state.routes[subscription] = nil }
                 return route
             }
+            guard !state.cancelled.contains(subscription) else { return nil }
             var held = state.early[connection, default: []]
             if held.count >= Self.earlyLimit { held.removeFirst() }
             held.append((subscription, push))
@@ -206,7 +213,16 @@ final class SubscriptionRouter: PushRouting {
         for push in held { Self.forward(push, to: sink) }
     }
 
-    func remove(_ id: String) { state.withLock { _ = $0.routes.removeValue(forKey: id) } }
+    /// Pushes held for ids not registered yet, on every connection.
+    var heldCount: Int { state.withLock { $0.early.values.reduce(0) { $0 + $1.count } } }
+
+    func remove(_ id: String) {
+        state.withLock { state in
+            state.routes[id] = nil
+            if state.cancelled.count >= Self.earlyLimit { state.cancelled.removeAll() }
+            state.cancelled.insert(id)
+        }
+    }
 
     func closeAll() {
         let routes = state.withLock { state -> [Route] in

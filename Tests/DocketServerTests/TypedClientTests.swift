@@ -195,6 +195,31 @@ struct TypedClientTests {
         }
     }
 
+    /// Events that arrive before their `subscribe` answer is read wait for it; those of a cancelled subscription,
+    /// and of a connection that ended, are dropped.
+    @Test func theRouterHoldsEarlyEventsAndDropsCancelledOnes() async throws {
+        let router = SubscriptionRouter()
+        let connection = ObjectIdentifier(router)
+        let (signals, sink) = AsyncStream.makeStream(of: SubscriptionSignal.self)
+        router.received(.event(subscription: "s1", event: ["seq": 1]), on: connection)
+        router.received(.event(subscription: "other", event: ["seq": 2]), on: connection)
+        #expect(router.heldCount == 2)
+        router.register("s1", connection: connection, sink: sink)
+        #expect(router.heldCount == 1, "s1's event went to its subscription")
+        router.received(.event(subscription: "s1", event: ["seq": 3]), on: connection)
+        router.remove("s1")
+        router.received(.event(subscription: "s1", event: ["seq": 4]), on: connection)
+        #expect(router.heldCount == 1, "a cancelled subscription's late event is not held")
+        router.ended(connection, DocketError(.unavailable, "gone"))
+        #expect(router.heldCount == 0)
+        sink.finish()
+        var seen: [JSONValue] = []
+        for await signal in signals {
+            if case .event(let event) = signal { seen.append(event["seq"] ?? .null) }
+        }
+        #expect(seen == [1, 3], "in order, each once, nothing after the cancel")
+    }
+
     /// A JSON value with null members dropped (the models leave nil out) and ids in lower case.
     static func normalized(_ value: JSONValue) -> JSONValue {
         switch value {
