@@ -3,6 +3,7 @@ import DocketCore
 import DocketPostgres
 import DocketTestSupport
 import Foundation
+import Logging
 import Testing
 
 /// Leader election with three real docketd processes on one database.
@@ -89,12 +90,34 @@ struct ClusterTests {
             let clock = ContinuousClock()
             let stopped = clock.now
             frozen.process.signal(SIGSTOP)
-            _ = try await Cluster.waitForLeader(via: survivor, timeout: .seconds(30)) { instance, epoch in
-                instance != first.instance && epoch > first.epoch
+            // A leader frozen mid-sweep leaves its fence open: a transaction holding the leadership row FOR SHARE. This
+            // connection stands in for it (deterministically), and the new term's claim must end it rather than wait.
+            let fenceLogger = Logger(label: "frozen-fence")
+            let fence = try await endpoint.connect(logger: fenceLogger)
+            let fencePid: Int32
+            do {
+                try await fence.query("BEGIN", logger: fenceLogger)
+                fencePid = try await fence.query("SELECT pg_backend_pid() FROM docket.leadership FOR SHARE", logger: fenceLogger)
+                    .collect().first!.decode(Int32.self)
+                _ = try await Cluster.waitForLeader(via: survivor, timeout: .seconds(30)) { instance, epoch in
+                    instance != first.instance && epoch > first.epoch
+                }
+            } catch {
+                try? await fence.close()
+                frozen.process.signal(SIGCONT)
+                throw error
             }
             let takeover = clock.now - stopped
             print("failover figures: SIGSTOP → new leader after \(takeover) (lease TTL 10 s)")
             #expect(takeover < .seconds(16), "target: lease TTL + 2 s")
+            let fenceAlive = try await withDatabase(endpoint) { database in
+                try await database.read { connection in
+                    try await connection.query("SELECT count(*)::int FROM pg_stat_activity WHERE pid = \(fencePid)",
+                                               logger: database.logger).collect().first!.decode(Int.self)
+                }
+            }
+            #expect(fenceAlive == 0, "the frozen fence's backend was terminated")
+            try? await fence.close()
             let remaining = .seconds(30) - (clock.now - stopped)
             if remaining > .zero { try await Task.sleep(for: remaining) }  // models time: frozen for 30 s in all
             frozen.process.signal(SIGCONT)

@@ -164,8 +164,23 @@ public final class LeaderElector: Service, Sendable {
     }
 
     /// Bumps the epoch and records `cluster.leader_elected`, in one transaction on the lock connection.
+    ///
+    /// A previous leader frozen in the middle of a sweep still holds the leadership row `FOR SHARE` (its fence), and
+    /// would hold it until it wakes: the claim waits a moment for that pass to commit, then terminates the holders
+    /// (their writes roll back) and claims again — well inside the query deadline.
     private func claimTerm(on connection: PostgresConnection) async throws -> Int64 {
+        do {
+            return try await claimTermOnce(on: connection)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
+            let ended = try await LeadershipQueries(connection, logger: logger).terminateFenceHolders()
+            logger.notice("terminated a previous leader's open sweep transactions", metadata: ["backends": "\(ended)"])
+            return try await claimTermOnce(on: connection)
+        }
+    }
+
+    private func claimTermOnce(on connection: PostgresConnection) async throws -> Int64 {
         try await connection.inTransaction(logger: logger) { connection in
+            try await LeadershipQueries(connection, logger: self.logger).boundLockWaits(milliseconds: 300)
             let epoch = try await LeadershipQueries(connection, logger: self.logger).claimTerm(name: self.configuration.name, instance: self.instanceId)
             try await EventQueries(connection, logger: self.logger).append([EventDraft(
                 topic: .clusterLeaderElected, tenantId: nil, entityType: .cluster, entityId: self.instanceId,

@@ -58,9 +58,30 @@ public struct LeadershipQueries: Sendable {
         let rows = try await connection.query("""
             SELECT pg_terminate_backend(l.pid) FROM pg_locks l
             WHERE l.locktype = 'advisory' AND l.granted AND l.pid = \(pid)
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND l.classid = \(key.namespace)::oid AND l.objid = \(key.key)::oid AND l.objsubid = 2
             """, logger: logger).collect()
         return try rows.first?.decode(Bool.self) ?? false
+    }
+
+    /// Terminates the backends holding the leadership row `FOR SHARE` (the fence of a previous leader's sweep, left
+    /// open by a process frozen mid-pass; their writes roll back). Only the new term's claimant calls this, holding the
+    /// lock — so no live term's sweep can be among them. Returns how many were terminated.
+    public func terminateFenceHolders() async throws -> Int {
+        let rows = try await connection.query("""
+            WITH holders AS MATERIALIZED (
+              SELECT l.pid FROM pg_locks l
+              WHERE l.locktype = 'relation' AND l.mode = 'RowShareLock' AND l.relation = 'docket.leadership'::regclass
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND l.granted AND l.pid <> pg_backend_pid())
+            SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int FROM holders
+            """, logger: logger).collect()
+        return try rows.first?.decode(Int.self) ?? 0
+    }
+
+    /// Bounds how long this transaction waits for a row lock (`SET LOCAL`: it ends with the transaction).
+    public func boundLockWaits(milliseconds: Int) async throws {
+        try await connection.query("SELECT set_config('lock_timeout', \(String(milliseconds)), true)", logger: logger)
     }
 
     /// Fencing: whether `instance` still holds term `epoch`, locking the leadership row against a new election until
