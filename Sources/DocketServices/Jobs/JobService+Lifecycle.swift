@@ -26,7 +26,12 @@ extension JobService {
         run.instanceId = configuration.instanceId
         run.claimedBy = worker
         tx.openRun(run, refusal: DocketError(.invalidTransition, "job \(job.idText): the slot \(Timestamp.format(slot)) has already run"))
-        return EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(1)])
+        return Self.occurrenceEvents(job, from: from, actor: tx.actor.id)
+    }
+
+    /// The events of an occurrence's start (the one-statement claim writes the same, job by job).
+    static func occurrenceEvents(_ job: Job, from: JobStatus, actor: String?) -> [EventDraft] {
+        EventDraft.jobTransition(job, from: from, actor: actor, data: ["attempt": .number(1)])
     }
 
     /// Prerequisite tasks must be completed, the job's queue must admit one more start, and the tenant's budget must

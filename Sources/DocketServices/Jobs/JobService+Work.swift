@@ -1,6 +1,7 @@
 import DocketCore
 import DocketPostgres
 import Foundation
+import Synchronization
 
 extension JobService {
     /// `job.claim`: atomically takes up to `limit` due jobs for a worker, highest priority first, and leases them.
@@ -24,6 +25,12 @@ extension JobService {
         // A system actor may claim across tenants unless it names one.
         let tenant: String? = actor.isSystem ? requested : try actor.tenant(for: requested)
         let worker = agent ?? actor.id
+        if let tenant, let plain = try await claimPlain(tenant: tenant, queues: queues, kinds: kinds, limit: limit, lease: lease,
+                                                        worker: worker, by: actor) {
+            claimPaths.plain.add(1, ordering: .relaxed)
+            return plain
+        }
+        claimPaths.transactional.add(1, ordering: .relaxed)
         return try await store.transaction(by: actor) { tx in
             var claimed: [Job] = []
             var budgetRefusal: DocketError?
@@ -53,6 +60,31 @@ extension JobService {
             }
             if claimed.isEmpty, let budgetRefusal { throw budgetRefusal }
             return Self.byPriority(claimed)
+        }
+    }
+
+    /// The claim as one statement (`JobQueries.claimPlain`) when no gate applies; nil when one does (or the slot of
+    /// a job it would start has run already): then the transactional path decides, and refuses, as for any claim.
+    func claimPlain(tenant: String, queues: [String]?, kinds: [String]?, limit: Int, lease: Int, worker: String,
+                    by actor: Principal) async throws -> [Job]? {
+        guard term == nil, (queues?.count ?? 1) == 1, JobStatus.machine.allows(from: .scheduled, to: .running, via: "job.start") else {
+            return nil
+        }
+        let now = clock()
+        var started = Job(id: UUID(), tenantId: tenant, name: "", createdBy: actor.id, now: now)
+        started.status = .running
+        let request = PlainClaimRequest(
+            tenant: tenant, queue: queues?.first, kinds: kinds, limit: limit, now: now, worker: worker,
+            leaseUntil: now.addingTimeInterval(Double(lease)), instance: configuration.instanceId, actor: actor.id,
+            events: Self.occurrenceEvents(started, from: .scheduled, actor: actor.id))
+        do {
+            let outcome = try await database.statement { connection in
+                try await JobQueries(connection, logger: self.logger).claimPlain(request)
+            }
+            guard case .claimed(let jobs) = outcome else { return nil }
+            return Self.byPriority(jobs)
+        } catch where RunWrite.slotTaken(error) {
+            return nil
         }
     }
 
@@ -171,4 +203,14 @@ extension JobService {
                             .compactMap { $0 }.map(JSONValue.string))])]
         }
     }
+}
+
+/// Counts of the two claim paths (`JobService.claim`).
+public final class ClaimPaths: Sendable {
+    /// One statement: no gate applied.
+    public let plain = Atomic(0)
+    /// A transaction: a gate applied, or the claim spans tenants.
+    public let transactional = Atomic(0)
+
+    public init() {}
 }

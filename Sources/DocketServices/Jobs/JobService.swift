@@ -29,6 +29,8 @@ public struct JobService: Sendable {
     let clock: @Sendable () -> Date
     /// Starts refused by queue limits (shared by every copy of this service).
     public let refusals = QueueRefusals()
+    /// How many claims took the one-statement path and how many the transactional one.
+    public let claimPaths = ClaimPaths()
     /// The group commit of creates, when on (shared by every copy of this service).
     let createGroup: CreateGroup?
     /// Set on the copy a leader's sweep uses (`during(_:)`): every transaction is fenced by the term.

@@ -1,0 +1,120 @@
+import DocketCore
+import Foundation
+import PostgresNIO
+
+/// What a one-statement claim came to.
+public enum PlainClaim: Sendable {
+    /// The jobs it took and started (none: nothing was due).
+    case claimed([Job])
+    /// A gate applies — a budget, a queue's settings row, work spread over several queues (fair share), a job
+    /// started without a worker, or a due job with task links — and nothing was written: the claim takes the
+    /// transactional path.
+    case gated
+}
+
+/// The parameters of a one-statement claim.
+public struct PlainClaimRequest: Sendable {
+    public var tenant: String
+    /// The one queue named, or nil: the tenant's only queue.
+    public var queue: String?
+    public var kinds: [String]?
+    public var limit: Int
+    public var now: Date
+    public var worker: String
+    public var leaseUntil: Date
+    public var instance: String?
+    public var actor: String
+    /// The events each started job gets, in order, as `EventDraft`s drafted for any one of them: their topics and data
+    /// are taken, the tenant and entity filled in per job.
+    public var events: [EventDraft]
+
+    public init(tenant: String, queue: String?, kinds: [String]?, limit: Int, now: Date, worker: String, leaseUntil: Date,
+                instance: String?, actor: String, events: [EventDraft]) {
+        self.tenant = tenant
+        self.queue = queue
+        self.kinds = kinds
+        self.limit = limit
+        self.now = now
+        self.worker = worker
+        self.leaseUntil = leaseUntil
+        self.instance = instance
+        self.actor = actor
+        self.events = events
+    }
+}
+
+extension JobQueries {
+    /// `job.claim` in one statement, for the claims no gate applies to: locks up to `limit` due scheduled jobs of one
+    /// queue (`FOR UPDATE SKIP LOCKED`, highest priority first, then earliest due), starts them — the columns a start
+    /// changes, the lease and the claimer — opens their runs and writes their events, all in its own implicit
+    /// transaction, so no lock is held across a round trip.
+    ///
+    /// The start is the one `Job.beginRunning` and `JobService.beginOccurrence` describe (SPEC 4.2), from `scheduled`,
+    /// the from-state the status table allows `job.start` to leave; a claim the statement cannot decide alone (see
+    /// `PlainClaim.gated`) writes nothing and says so.
+    public func claimPlain(_ request: PlainClaimRequest) async throws -> PlainClaim {
+        let templates: JSONValue = .array(request.events.map { .object(["topic": .string($0.topic.rawValue), "data": .object($0.data)]) })
+        let (tenant, queue, kinds, now) = (request.tenant, request.queue, request.kinds, request.now)
+        Database.eventMark?.set()
+        let rows = try await connection.query("""
+            WITH target AS (
+                SELECT coalesce(\(queue)::text,
+                    (SELECT queue FROM docket.jobs WHERE tenant_id = \(tenant) ORDER BY queue LIMIT 1)) AS queue
+            ), plain AS (
+                SELECT NOT EXISTS (SELECT 1 FROM docket.budgets b WHERE b.tenant_id = \(tenant))
+                   AND NOT EXISTS (SELECT 1 FROM docket.queues q, target t WHERE q.tenant_id = \(tenant) AND q.name = t.queue)
+                   AND (\(queue)::text IS NOT NULL OR NOT EXISTS (
+                        SELECT 1 FROM docket.jobs j, target t WHERE j.tenant_id = \(tenant) AND j.queue > t.queue))
+                   AND NOT EXISTS (
+                        SELECT 1 FROM docket.jobs j, target t
+                        WHERE j.tenant_id = \(tenant) AND j.status = 'running' AND j.claimed_by IS NULL AND j.queue = t.queue
+                          AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))) AS ok
+            ), picked AS (
+                SELECT j.id AS picked_id FROM docket.jobs j, target t
+                WHERE j.tenant_id = \(tenant) AND j.status = 'scheduled' AND j.next_run_at <= \(now) AND j.queue = t.queue
+                  AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))
+                  AND NOT EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id)
+                ORDER BY j.priority DESC, j.next_run_at LIMIT \(Int32(request.limit)) FOR UPDATE OF j SKIP LOCKED
+            ), verdict AS (
+                SELECT (SELECT ok FROM plain) AND ((SELECT count(*) FROM picked) = \(Int64(request.limit)) OR NOT EXISTS (
+                    SELECT 1 FROM docket.jobs j, target t
+                    WHERE j.tenant_id = \(tenant) AND j.status = 'scheduled' AND j.next_run_at <= \(now) AND j.queue = t.queue
+                      AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))
+                      AND EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id))) AS fast
+            ), claimed AS (
+                UPDATE docket.jobs SET status = 'running', run_count = run_count + 1, attempt = 1,
+                    current_slot = coalesce(next_run_at, \(now)), next_run_at = NULL, started_at = \(now), finished_at = NULL,
+                    deadline_at = \(now) + make_interval(secs => timeout_seconds), retry_at = NULL, error_code = NULL,
+                    error_message = NULL, cancel_requested = NULL, cancel_deadline_at = NULL, pause_requested = false,
+                    claimed_by = \(request.worker), lease_expires_at = \(request.leaseUntil), version = version + 1,
+                    updated_at = \(now)
+                FROM picked WHERE id = picked_id AND status = 'scheduled' AND (SELECT fast FROM verdict)
+                RETURNING \(unescaped: JobRow.columns)
+            ), opened AS (
+                INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status,
+                    instance_id, claimed_by)
+                SELECT gen_random_uuid(), c.id, c.tenant_id, c.run_count, 1, c.current_slot, \(now), 'running',
+                    \(request.instance), \(request.worker)
+                FROM claimed c
+            ), told AS (
+                INSERT INTO docket.events (\(unescaped: EventQueries.insertedColumns))
+                SELECT \(unescaped: EventQueries.selectedColumns), NULL FROM (
+                    SELECT jsonb_build_object('id', gen_random_uuid(), 'topic', t.e->>'topic', 'tenant_id', c.tenant_id,
+                        'entity_type', 'job', 'entity_id', c.id::text, 'actor_id', \(request.actor)::text, 'data', t.e->'data') AS e,
+                        c.priority, c.current_slot, c.id, t.n
+                    FROM claimed c CROSS JOIN jsonb_array_elements(\(templates)::jsonb) WITH ORDINALITY AS t(e, n)
+                ) AS drafted
+                ORDER BY priority DESC, current_slot, id, n
+            )
+            SELECT c.*, v.fast FROM verdict v LEFT JOIN claimed c ON true
+            """, logger: logger).collect()
+        var jobs: [Job] = []
+        for row in rows {
+            let cells = row.makeRandomAccess()
+            guard try cells[cells.count - 1].decode(Bool.self) else { return .gated }
+            guard try cells[0].decode(UUID?.self) != nil else { continue }
+            jobs.append(try JobRow.decode(row))
+        }
+        return .claimed(jobs)
+    }
+}

@@ -1,0 +1,117 @@
+import DocketCore
+import DocketPostgres
+import DocketServices
+import DocketTestSupport
+import Foundation
+import Testing
+
+/// The one-statement claim: the same start as the transactional path, taken only when no gate applies.
+struct PlainClaimTests {
+    /// The same worker identity as `Actors.executor`, in tenant b (events record who acted).
+    static let workerB = Principal(id: "worker-a", type: .agent, tenantId: "b", scopes: [.jobExecute])
+    static let later: JSONValue = .object(["kind": .string("once"), "run_at": .string(Timestamp.format(Date().addingTimeInterval(3600)))])
+
+    /// The fields a start sets, with its times relative to the start: what both paths must agree on.
+    static func shape(_ job: Job, dueAt: Date?) -> [String] {
+        let started = job.startedAt ?? .distantPast
+        return [job.status.rawValue, "\(job.runCount)", "\(job.attempt)", "\(job.currentSlot == dueAt)", "\(job.nextRunAt == nil)",
+                "\(job.deadlineAt.map { Int($0.timeIntervalSince(started).rounded()) } ?? -1)",
+                "\(job.leaseExpiresAt.map { Int($0.timeIntervalSince(started).rounded()) } ?? -1)",
+                job.claimedBy ?? "-", "\(job.version)", "\(job.finishedAt == nil)", "\(job.retryAt == nil)", "\(job.pauseRequested)"]
+    }
+
+    /// The run a start opened and the events after the job's creation, as text to compare.
+    static func written(_ id: UUID, _ database: Database) async throws -> [String] {
+        try await database.read { connection in
+            var lines = try await connection.query("""
+                SELECT r.run_number, r.attempt, r.scheduled_for = j.current_slot, r.started_at = j.started_at, r.status,
+                       coalesce(r.instance_id, '-'), coalesce(r.claimed_by, '-')
+                FROM docket.job_runs r JOIN docket.jobs j ON j.id = r.job_id WHERE r.job_id = \(id)
+                """, logger: database.logger).collect().map { row in
+                "\(try row.decode((Int, Int, Bool, Bool, String, String, String).self))"
+            }
+            lines += try await connection.query("""
+                SELECT topic, coalesce(actor_id, '-'), data::text FROM docket.events
+                WHERE entity_id = \(id.uuidString.lowercased()) AND topic IN ('job.status_changed', 'job.started') ORDER BY seq
+                """, logger: database.logger).collect().map { row in "\(try row.decode((String, String, String).self))" }
+            return lines
+        }
+    }
+
+    @Test func theOneStatementStartsAJobAsTheTransactionDoes() async throws {
+        try await withJobService(configure: { $0.instanceId = "instance-1" }) { jobs, database in
+            let fields: [String: JSONValue] = ["schedule": dueNow, "timeout_seconds": .number(30), "priority": .number(60)]
+            let plainJob = try await jobs.make("plain", fields, by: Actors.admin)
+            let gatedJob = try await jobs.make("gated", fields, by: Actors.otherTenant)
+            // Tenant b has work in a second queue: its claim shares slots between queues, in a transaction.
+            _ = try await jobs.make("elsewhere", ["schedule": Self.later, "queue": .string("other")], by: Actors.otherTenant)
+
+            let plainBefore = jobs.claimPaths.plain.load(ordering: .relaxed)
+            let transactionalBefore = jobs.claimPaths.transactional.load(ordering: .relaxed)
+            let plain = try await jobs.claim(agent: "w", limit: 5, leaseSeconds: 45, by: Actors.executor)
+            #expect(jobs.claimPaths.plain.load(ordering: .relaxed) == plainBefore + 1)
+            let gated = try await jobs.claim(agent: "w", limit: 5, leaseSeconds: 45, by: Self.workerB)
+            #expect(jobs.claimPaths.transactional.load(ordering: .relaxed) == transactionalBefore + 1)
+            #expect(plain.map(\.id) == [plainJob.id])
+            #expect(gated.map(\.id) == [gatedJob.id])
+            guard let p = plain.first, let g = gated.first else { return }
+
+            #expect(Self.shape(p, dueAt: plainJob.nextRunAt) == Self.shape(g, dueAt: gatedJob.nextRunAt))
+            #expect(Self.shape(p, dueAt: plainJob.nextRunAt)[0...2] == ["running", "1", "1"])
+            #expect(try await jobs.get(p.id, by: Actors.reader) == p, "the answer is the stored row")
+            let plainWrites = try await Self.written(p.id, database), gatedWrites = try await Self.written(g.id, database)
+            #expect(plainWrites.count == 3, "\(plainWrites)")
+            #expect(plainWrites == gatedWrites)
+            // And the job goes on as any claimed job: its completion closes the run the statement opened.
+            #expect(try await jobs.complete(p.id, JobOutcome(), by: Actors.executor).status == .succeeded)
+            let closed = try await database.read { connection in
+                try await connection.query("SELECT status FROM docket.job_runs WHERE job_id = \(p.id)", logger: database.logger)
+                    .collect().first?.decode(String.self)
+            }
+            #expect(closed == "succeeded")
+        }
+    }
+
+    @Test func anyGateSendsTheClaimToTheTransactionAndItsRulesHold() async throws {
+        try await withJobService { jobs, database in
+            func paths() -> (Int, Int) {
+                (jobs.claimPaths.plain.load(ordering: .relaxed), jobs.claimPaths.transactional.load(ordering: .relaxed))
+            }
+            // A due job with a prerequisite that is not done: not started, and not hidden behind a plain "nothing due".
+            let linked = try await jobs.make("linked", ["schedule": dueNow])
+            let task = UUID()
+            try await database.transaction { connection in
+                try await connection.query("INSERT INTO docket.tasks (id, tenant_id, title, owner_id) VALUES (\(task), 'a', 't', 'u1')",
+                                           logger: database.logger)
+            }
+            _ = try await jobs.linkTask(linked.id, task: task, relationship: .prerequisite, by: Actors.writer)
+            var before = paths()
+            #expect(try await jobs.claim(limit: 1, by: Actors.executor).isEmpty)
+            #expect(paths().1 == before.1 + 1, "a linked due job is the transaction's to refuse")
+            #expect(try await jobs.get(linked.id, by: Actors.reader).status == .scheduled)
+
+            // A plain one beside it is claimed in one statement when the limit is filled by it.
+            let free = try await jobs.make("free", ["schedule": dueNow])
+            before = paths()
+            #expect(try await jobs.claim(limit: 1, by: Actors.executor).map(\.id) == [free.id])
+            #expect(paths().0 == before.0 + 1)
+
+            // A budget: the transaction checks it, and refuses what it does not admit.
+            _ = try await jobs.setBudget(limit: try Money("1.00", field: "limit"), period: .day, by: Actors.budgetAdmin)
+            let costly = try await jobs.make("costly", ["schedule": dueNow, "estimated_cost": .string("5.00")])
+            before = paths()
+            #expect(await errorCode { _ = try await jobs.claim(limit: 5, by: Actors.executor) } == .budgetExceeded)
+            #expect(paths().1 == before.1 + 1)
+            #expect(try await jobs.get(costly.id, by: Actors.reader).status == .scheduled)
+
+            // A paused queue (a settings row): nothing from it starts.
+            let paused = try await jobs.make("paused", ["schedule": dueNow, "queue": .string("slow")], by: Actors.otherTenant)
+            _ = try await jobs.setQueuePaused(try QueueRef(Arguments(["tenant_id": .string("b"), "queue": .string("slow")])),
+                                              paused: true, by: Actors.otherTenant)
+            before = paths()
+            #expect(try await jobs.claim(queues: ["slow"], by: Self.workerB).isEmpty)
+            #expect(paths().1 == before.1 + 1)
+            #expect(try await jobs.get(paused.id, by: Actors.otherTenant).status == .scheduled)
+        }
+    }
+}
