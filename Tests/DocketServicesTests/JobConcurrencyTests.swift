@@ -65,6 +65,7 @@ struct JobConcurrencyTests {
             }
             #expect(claimed.count == 1000)
             #expect(Set(claimed).count == 1000, "no job claimed twice")
+            #expect(jobs.claimPaths.transactional.load(ordering: .relaxed) == 0, "no gate applies: every claim was one statement")
             let (running, runs) = try await database.read { connection in
                 try await connection.query("""
                     SELECT (SELECT count(*)::int FROM docket.jobs WHERE status = 'running' AND claimed_by IS NOT NULL),

@@ -72,6 +72,34 @@ struct PlainClaimTests {
         }
     }
 
+    @Test func aJobStartedWithoutAWorkerIsTakenAsTheTransactionTakesIt() async throws {
+        try await withJobService(configure: { $0.instanceId = "instance-1" }) { jobs, database in
+            let plainJob = try await jobs.make("plain", ["schedule": dueNow, "timeout_seconds": .number(30)], by: Actors.admin)
+            let gatedJob = try await jobs.make("gated", ["schedule": dueNow, "timeout_seconds": .number(30)], by: Actors.otherTenant)
+            _ = try await jobs.make("elsewhere", ["schedule": Self.later, "queue": .string("other")], by: Actors.otherTenant)
+            // Started as the scheduler starts a due job: running, held by no worker, its run open.
+            _ = try await jobs.start(plainJob.id, by: Actors.executor)
+            _ = try await jobs.start(gatedJob.id, by: Self.workerB)
+            let waiting = try await jobs.make("waiting", ["schedule": dueNow, "priority": .number(90)], by: Actors.admin)
+
+            let plainBefore = jobs.claimPaths.plain.load(ordering: .relaxed)
+            let plain = try await jobs.claim(agent: "w", limit: 1, leaseSeconds: 45, by: Actors.executor)
+            #expect(jobs.claimPaths.plain.load(ordering: .relaxed) == plainBefore + 1)
+            let gated = try await jobs.claim(agent: "w", limit: 1, leaseSeconds: 45, by: Self.workerB)
+            #expect(plain.map(\.id) == [plainJob.id], "a started job comes before a scheduled one, whatever its priority")
+            #expect(gated.map(\.id) == [gatedJob.id])
+            guard let p = plain.first, let g = gated.first else { return }
+            #expect(p.claimedBy == "w")
+            #expect(Self.shape(p, dueAt: plainJob.nextRunAt) == Self.shape(g, dueAt: gatedJob.nextRunAt))
+            #expect(try await jobs.get(p.id, by: Actors.reader) == p, "the answer is the stored row")
+            let plainWrites = try await Self.written(p.id, database)
+            #expect(plainWrites == (try await Self.written(g.id, database)))
+            #expect(plainWrites.first?.contains("\"w\"") == true, "the run records its claimer: \(plainWrites)")
+            #expect(plainWrites.count == 3, "the claim of a started job adds no events")
+            #expect(try await jobs.claim(agent: "w", limit: 1, by: Actors.executor).map(\.id) == [waiting.id])
+        }
+    }
+
     @Test func anyGateSendsTheClaimToTheTransactionAndItsRulesHold() async throws {
         try await withJobService { jobs, database in
             func paths() -> (Int, Int) {

@@ -6,9 +6,9 @@ import PostgresNIO
 public enum PlainClaim: Sendable {
     /// The jobs it took and started (none: nothing was due).
     case claimed([Job])
-    /// A gate applies — a budget, a queue's settings row, work spread over several queues (fair share), a job
-    /// started without a worker, or a due job with task links — and nothing was written: the claim takes the
-    /// transactional path.
+    /// A gate applies — a budget, a queue's settings row, work spread over several queues (fair share), or due jobs
+    /// with task links where the claim could take more — and nothing was written: the claim takes the transactional
+    /// path.
     case gated
 }
 
@@ -44,10 +44,11 @@ public struct PlainClaimRequest: Sendable {
 }
 
 extension JobQueries {
-    /// `job.claim` in one statement, for the claims no gate applies to: locks up to `limit` due scheduled jobs of one
-    /// queue (`FOR UPDATE SKIP LOCKED`, highest priority first, then earliest due), starts them — the columns a start
-    /// changes, the lease and the claimer — opens their runs and writes their events, all in its own implicit
-    /// transaction, so no lock is held across a round trip.
+    /// `job.claim` in one statement, for the claims no gate applies to: locks up to `limit` due jobs of one queue
+    /// (`FOR UPDATE SKIP LOCKED`) as `lockDue` orders them — running jobs the scheduler started and no worker holds
+    /// first, then scheduled ones; highest priority first, then earliest due — and takes them: a scheduled one is
+    /// started (the columns a start changes, its run opened, its events written), a held one gets the claimer on its
+    /// row and run; both get the lease. All in its own implicit transaction, so no lock is held across a round trip.
     ///
     /// The start is the one `Job.beginRunning` and `JobService.beginOccurrence` describe (SPEC 4.2), from `scheduled`,
     /// the from-state the status table allows `job.start` to leave; a claim the statement cannot decide alone (see
@@ -64,49 +65,64 @@ extension JobQueries {
                 SELECT NOT EXISTS (SELECT 1 FROM docket.budgets b WHERE b.tenant_id = \(tenant))
                    AND NOT EXISTS (SELECT 1 FROM docket.queues q, target t WHERE q.tenant_id = \(tenant) AND q.name = t.queue)
                    AND (\(queue)::text IS NOT NULL OR NOT EXISTS (
-                        SELECT 1 FROM docket.jobs j, target t WHERE j.tenant_id = \(tenant) AND j.queue > t.queue))
-                   AND NOT EXISTS (
-                        SELECT 1 FROM docket.jobs j, target t
-                        WHERE j.tenant_id = \(tenant) AND j.status = 'running' AND j.claimed_by IS NULL AND j.queue = t.queue
-                          AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))) AS ok
-            ), picked AS (
-                SELECT j.id AS picked_id FROM docket.jobs j, target t
+                        SELECT 1 FROM docket.jobs j, target t WHERE j.tenant_id = \(tenant) AND j.queue > t.queue)) AS ok
+            ), unheld AS (
+                SELECT j.id, 0 AS waiting, j.priority, j.started_at AS due FROM docket.jobs j, target t
+                WHERE j.tenant_id = \(tenant) AND j.status = 'running' AND j.claimed_by IS NULL AND j.queue = t.queue
+                  AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))
+                ORDER BY j.priority DESC, j.started_at LIMIT \(Int32(request.limit)) FOR UPDATE OF j SKIP LOCKED
+            ), scheduled AS (
+                SELECT j.id, 1 AS waiting, j.priority, j.next_run_at AS due FROM docket.jobs j, target t
                 WHERE j.tenant_id = \(tenant) AND j.status = 'scheduled' AND j.next_run_at <= \(now) AND j.queue = t.queue
                   AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))
                   AND NOT EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id)
                 ORDER BY j.priority DESC, j.next_run_at LIMIT \(Int32(request.limit)) FOR UPDATE OF j SKIP LOCKED
+            ), picked AS (
+                SELECT id AS picked_id, waiting FROM (SELECT * FROM unheld UNION ALL SELECT * FROM scheduled) AS candidates
+                ORDER BY waiting, priority DESC, due, id LIMIT \(Int32(request.limit))
             ), verdict AS (
                 SELECT (SELECT ok FROM plain) AND ((SELECT count(*) FROM picked) = \(Int64(request.limit)) OR NOT EXISTS (
                     SELECT 1 FROM docket.jobs j, target t
                     WHERE j.tenant_id = \(tenant) AND j.status = 'scheduled' AND j.next_run_at <= \(now) AND j.queue = t.queue
                       AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))
                       AND EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id))) AS fast
-            ), claimed AS (
+            ), started AS (
                 UPDATE docket.jobs SET status = 'running', run_count = run_count + 1, attempt = 1,
                     current_slot = coalesce(next_run_at, \(now)), next_run_at = NULL, started_at = \(now), finished_at = NULL,
                     deadline_at = \(now) + make_interval(secs => timeout_seconds), retry_at = NULL, error_code = NULL,
                     error_message = NULL, cancel_requested = NULL, cancel_deadline_at = NULL, pause_requested = false,
                     claimed_by = \(request.worker), lease_expires_at = \(request.leaseUntil), version = version + 1,
                     updated_at = \(now)
-                FROM picked WHERE id = picked_id AND status = 'scheduled' AND (SELECT fast FROM verdict)
+                FROM picked WHERE id = picked_id AND waiting = 1 AND status = 'scheduled' AND (SELECT fast FROM verdict)
+                RETURNING \(unescaped: JobRow.columns)
+            ), held AS (
+                UPDATE docket.jobs SET claimed_by = \(request.worker), lease_expires_at = \(request.leaseUntil),
+                    version = version + 1, updated_at = \(now)
+                FROM picked WHERE id = picked_id AND waiting = 0 AND status = 'running' AND claimed_by IS NULL
+                  AND (SELECT fast FROM verdict)
                 RETURNING \(unescaped: JobRow.columns)
             ), opened AS (
                 INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status,
                     instance_id, claimed_by)
                 SELECT gen_random_uuid(), c.id, c.tenant_id, c.run_count, 1, c.current_slot, \(now), 'running',
                     \(request.instance), \(request.worker)
-                FROM claimed c
+                FROM started c
+            ), marked AS (
+                UPDATE docket.job_runs SET claimed_by = \(request.worker)
+                WHERE job_id IN (SELECT id FROM held) AND status = 'running'
             ), told AS (
                 INSERT INTO docket.events (\(unescaped: EventQueries.insertedColumns))
                 SELECT \(unescaped: EventQueries.selectedColumns), NULL FROM (
                     SELECT jsonb_build_object('id', gen_random_uuid(), 'topic', t.e->>'topic', 'tenant_id', c.tenant_id,
                         'entity_type', 'job', 'entity_id', c.id::text, 'actor_id', \(request.actor)::text, 'data', t.e->'data') AS e,
                         c.priority, c.current_slot, c.id, t.n
-                    FROM claimed c CROSS JOIN jsonb_array_elements(\(templates)::jsonb) WITH ORDINALITY AS t(e, n)
+                    FROM started c CROSS JOIN jsonb_array_elements(\(templates)::jsonb) WITH ORDINALITY AS t(e, n)
                 ) AS drafted
                 ORDER BY priority DESC, current_slot, id, n
+            ), taken AS (
+                SELECT * FROM held UNION ALL SELECT * FROM started
             )
-            SELECT c.*, v.fast FROM verdict v LEFT JOIN claimed c ON true
+            SELECT c.*, v.fast FROM verdict v LEFT JOIN taken c ON true
             """, logger: logger).collect()
         var jobs: [Job] = []
         for row in rows {
