@@ -100,6 +100,46 @@ struct PlainClaimTests {
         }
     }
 
+    @Test func theSweepStartsPlainDueJobsInOneStatementAsOneByOne() async throws {
+        try await withJobService(configure: { $0.instanceId = "leader-1" }) { jobs, database in
+            let sweep = jobs.during(LeaderTerm(epoch: 7, fence: { _ in }))
+            let plain = try await jobs.make("plain", ["schedule": dueNow, "timeout_seconds": .number(30)])
+            let alone = try await jobs.make("alone", ["schedule": dueNow, "timeout_seconds": .number(30)])
+            let recurring = try await jobs.make("recurring", ["schedule": .object([
+                "kind": .string("interval"), "every_seconds": .number(60), "start_at": .string(Timestamp.format(Date().addingTimeInterval(-30)))])])
+            let linked = try await jobs.make("linked", ["schedule": dueNow])
+            let task = UUID()
+            try await database.transaction { connection in
+                try await connection.query("INSERT INTO docket.tasks (id, tenant_id, title, owner_id) VALUES (\(task), 'a', 't', 'u1')",
+                                           logger: database.logger)
+            }
+            _ = try await jobs.linkTask(linked.id, task: task, relationship: .prerequisite, by: Actors.writer)
+            let later = try await jobs.make("later", ["schedule": Self.later])
+
+            // One by one first, for the comparison: the transaction's start of `alone`.
+            #expect(try await sweep.fireDue(alone.id, by: Actors.system).status == .running)
+            #expect(try await sweep.startDuePlain(limit: 10, by: Actors.system) == 1, "only the plain one-time job")
+            #expect(try await jobs.get(plain.id, by: Actors.reader).status == .running)
+            for untouched in [recurring, linked, later] {
+                #expect(try await jobs.get(untouched.id, by: Actors.reader).status == .scheduled, "\(untouched.name)")
+            }
+            let started = try await jobs.get(plain.id, by: Actors.reader), single = try await jobs.get(alone.id, by: Actors.reader)
+            #expect(Self.shape(started, dueAt: plain.nextRunAt) == Self.shape(single, dueAt: alone.nextRunAt))
+            #expect(started.claimedBy == nil && started.leaseExpiresAt == nil)
+            let batchWrites = try await Self.written(plain.id, database)
+            #expect(batchWrites.count == 3, "\(batchWrites)")
+            #expect(batchWrites == (try await Self.written(alone.id, database)))
+            let epochs = try await database.read { connection in
+                try await connection.query("""
+                    SELECT (SELECT array_agg(DISTINCT leader_epoch) FROM docket.job_runs WHERE job_id = \(plain.id)),
+                           (SELECT array_agg(DISTINCT leader_epoch) FROM docket.events WHERE entity_id = \(plain.id.uuidString.lowercased())
+                              AND topic IN ('job.status_changed', 'job.started'))
+                    """, logger: database.logger).collect().first!.decode(([Int64], [Int64]).self)
+            }
+            #expect(epochs.0 == [7] && epochs.1 == [7], "the leader's epoch on the run and the events")
+        }
+    }
+
     @Test func anyGateSendsTheClaimToTheTransactionAndItsRulesHold() async throws {
         try await withJobService { jobs, database in
             func paths() -> (Int, Int) {

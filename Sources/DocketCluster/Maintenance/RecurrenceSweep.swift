@@ -38,8 +38,10 @@ public struct RecurrenceSweep: MaintenanceSweep {
 
     public func runOnce(_ pass: SweepPass) async throws -> SweepResult {
         let jobs = self.jobs.during(pass.term)
+        // One statement for the plain one-time jobs; one transaction each for the recurring and gated ones.
+        let plain = try await jobs.startDuePlain(limit: pass.batch, by: pass.actor)
         let ids = try await SweepQueries.due(.scheduled, now: now(), limit: pass.batch, in: database)
-        var changed = 0
+        var changed = plain
         for id in ids {
             do {
                 if try await jobs.fireDue(id, by: pass.actor).status != .scheduled { changed += 1 }
@@ -48,7 +50,7 @@ public struct RecurrenceSweep: MaintenanceSweep {
                 continue  // gated (it stays due and is looked at again), or its slot already ran
             }
         }
-        return SweepResult(changed: changed, tookFullBatch: ids.count >= pass.batch)
+        return SweepResult(changed: changed, tookFullBatch: plain >= pass.batch || ids.count >= pass.batch)
     }
 
     public func rest(after result: SweepResult, _ pass: SweepPass) async -> Duration {

@@ -47,18 +47,19 @@ extension JobQueries {
     /// `job.claim` in one statement, for the claims no gate applies to: locks up to `limit` due jobs of one queue
     /// (`FOR UPDATE SKIP LOCKED`) as `lockDue` orders them — running jobs the scheduler started and no worker holds
     /// first, then scheduled ones; highest priority first, then earliest due — and takes them: a scheduled one is
-    /// started (the columns a start changes, its run opened, its events written), a held one gets the claimer on its
-    /// row and run; both get the lease. All in its own implicit transaction, so no lock is held across a round trip.
+    /// started (`Start`), a held one gets the claimer on its row and run; both get the lease. All in its own implicit
+    /// transaction, so no lock is held across a round trip.
     ///
-    /// The start is the one `Job.beginRunning` and `JobService.beginOccurrence` describe (SPEC 4.2), from `scheduled`,
-    /// the from-state the status table allows `job.start` to leave; a claim the statement cannot decide alone (see
-    /// `PlainClaim.gated`) writes nothing and says so.
+    /// A claim the statement cannot decide alone (see `PlainClaim.gated`) writes nothing and says so.
     public func claimPlain(_ request: PlainClaimRequest) async throws -> PlainClaim {
-        let templates: JSONValue = .array(request.events.map { .object(["topic": .string($0.topic.rawValue), "data": .object($0.data)]) })
-        let (tenant, queue, kinds, now) = (request.tenant, request.queue, request.kinds, request.now)
+        let (tenant, queue, kinds, limit) = (request.tenant, request.queue, request.kinds, Int32(request.limit))
         Database.eventMark?.set()
         let rows = try await connection.query("""
-            WITH target AS (
+            WITH params AS (
+                SELECT \(request.now)::timestamptz AS now, \(request.worker)::text AS worker,
+                    \(request.leaseUntil)::timestamptz AS lease_until, \(request.instance)::text AS instance,
+                    \(request.actor)::text AS actor, NULL::bigint AS epoch, \(Start.templates(request.events))::jsonb AS templates
+            ), target AS (
                 SELECT coalesce(\(queue)::text,
                     (SELECT queue FROM docket.jobs WHERE tenant_id = \(tenant) ORDER BY queue LIMIT 1)) AS queue
             ), plain AS (
@@ -70,55 +71,35 @@ extension JobQueries {
                 SELECT j.id, 0 AS waiting, j.priority, j.started_at AS due FROM docket.jobs j, target t
                 WHERE j.tenant_id = \(tenant) AND j.status = 'running' AND j.claimed_by IS NULL AND j.queue = t.queue
                   AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))
-                ORDER BY j.priority DESC, j.started_at LIMIT \(Int32(request.limit)) FOR UPDATE OF j SKIP LOCKED
+                ORDER BY j.priority DESC, j.started_at LIMIT \(limit) FOR UPDATE OF j SKIP LOCKED
             ), scheduled AS (
-                SELECT j.id, 1 AS waiting, j.priority, j.next_run_at AS due FROM docket.jobs j, target t
-                WHERE j.tenant_id = \(tenant) AND j.status = 'scheduled' AND j.next_run_at <= \(now) AND j.queue = t.queue
+                SELECT j.id, 1 AS waiting, j.priority, j.next_run_at AS due FROM docket.jobs j, target t, params p
+                WHERE j.tenant_id = \(tenant) AND j.status = 'scheduled' AND j.next_run_at <= p.now AND j.queue = t.queue
                   AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))
                   AND NOT EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id)
-                ORDER BY j.priority DESC, j.next_run_at LIMIT \(Int32(request.limit)) FOR UPDATE OF j SKIP LOCKED
+                ORDER BY j.priority DESC, j.next_run_at LIMIT \(limit) FOR UPDATE OF j SKIP LOCKED
             ), picked AS (
                 SELECT id AS picked_id, waiting FROM (SELECT * FROM unheld UNION ALL SELECT * FROM scheduled) AS candidates
-                ORDER BY waiting, priority DESC, due, id LIMIT \(Int32(request.limit))
+                ORDER BY waiting, priority DESC, due, id LIMIT \(limit)
             ), verdict AS (
                 SELECT (SELECT ok FROM plain) AND ((SELECT count(*) FROM picked) = \(Int64(request.limit)) OR NOT EXISTS (
-                    SELECT 1 FROM docket.jobs j, target t
-                    WHERE j.tenant_id = \(tenant) AND j.status = 'scheduled' AND j.next_run_at <= \(now) AND j.queue = t.queue
+                    SELECT 1 FROM docket.jobs j, target t, params p
+                    WHERE j.tenant_id = \(tenant) AND j.status = 'scheduled' AND j.next_run_at <= p.now AND j.queue = t.queue
                       AND (\(kinds)::text[] IS NULL OR j.kind = ANY(\(kinds)::text[]))
                       AND EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id))) AS fast
             ), started AS (
-                UPDATE docket.jobs SET status = 'running', run_count = run_count + 1, attempt = 1,
-                    current_slot = coalesce(next_run_at, \(now)), next_run_at = NULL, started_at = \(now), finished_at = NULL,
-                    deadline_at = \(now) + make_interval(secs => timeout_seconds), retry_at = NULL, error_code = NULL,
-                    error_message = NULL, cancel_requested = NULL, cancel_deadline_at = NULL, pause_requested = false,
-                    claimed_by = \(request.worker), lease_expires_at = \(request.leaseUntil), version = version + 1,
-                    updated_at = \(now)
-                FROM picked WHERE id = picked_id AND waiting = 1 AND status = 'scheduled' AND (SELECT fast FROM verdict)
+                UPDATE docket.jobs SET \(unescaped: Start.assignments)
+                FROM picked, params p WHERE id = picked_id AND waiting = 1 AND status = 'scheduled' AND (SELECT fast FROM verdict)
                 RETURNING \(unescaped: JobRow.columns)
             ), held AS (
-                UPDATE docket.jobs SET claimed_by = \(request.worker), lease_expires_at = \(request.leaseUntil),
-                    version = version + 1, updated_at = \(now)
-                FROM picked WHERE id = picked_id AND waiting = 0 AND status = 'running' AND claimed_by IS NULL
+                UPDATE docket.jobs SET claimed_by = p.worker, lease_expires_at = p.lease_until, version = version + 1,
+                    updated_at = p.now
+                FROM picked, params p WHERE id = picked_id AND waiting = 0 AND status = 'running' AND claimed_by IS NULL
                   AND (SELECT fast FROM verdict)
                 RETURNING \(unescaped: JobRow.columns)
-            ), opened AS (
-                INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status,
-                    instance_id, claimed_by)
-                SELECT gen_random_uuid(), c.id, c.tenant_id, c.run_count, 1, c.current_slot, \(now), 'running',
-                    \(request.instance), \(request.worker)
-                FROM started c
-            ), marked AS (
-                UPDATE docket.job_runs SET claimed_by = \(request.worker)
+            ), \(unescaped: Start.runsAndEvents), marked AS (
+                UPDATE docket.job_runs SET claimed_by = (SELECT worker FROM params)
                 WHERE job_id IN (SELECT id FROM held) AND status = 'running'
-            ), told AS (
-                INSERT INTO docket.events (\(unescaped: EventQueries.insertedColumns))
-                SELECT \(unescaped: EventQueries.selectedColumns), NULL FROM (
-                    SELECT jsonb_build_object('id', gen_random_uuid(), 'topic', t.e->>'topic', 'tenant_id', c.tenant_id,
-                        'entity_type', 'job', 'entity_id', c.id::text, 'actor_id', \(request.actor)::text, 'data', t.e->'data') AS e,
-                        c.priority, c.current_slot, c.id, t.n
-                    FROM started c CROSS JOIN jsonb_array_elements(\(templates)::jsonb) WITH ORDINALITY AS t(e, n)
-                ) AS drafted
-                ORDER BY priority DESC, current_slot, id, n
             ), taken AS (
                 SELECT * FROM held UNION ALL SELECT * FROM started
             )
@@ -132,5 +113,76 @@ extension JobQueries {
             jobs.append(try JobRow.decode(row))
         }
         return .claimed(jobs)
+    }
+
+    /// The recurrence sweep's batch for the due jobs nothing gates — one-time (or unscheduled) jobs whose queue has no
+    /// settings row, whose tenant has no budget and that have no task links: up to `limit` of them, earliest due
+    /// first, are started (`Start`) for no worker, with their runs and events stamped with the leader's `epoch`, in
+    /// one statement. Returns how many. The rest (recurring jobs, whose slot the misfire policy picks, and gated ones)
+    /// are the sweep's to start one by one.
+    public func startDuePlain(now: Date, limit: Int, instance: String?, actor: String, epoch: Int64?,
+                              events: [EventDraft]) async throws -> Int {
+        Database.eventMark?.set()
+        let rows = try await connection.query("""
+            WITH params AS (
+                SELECT \(now)::timestamptz AS now, NULL::text AS worker, NULL::timestamptz AS lease_until,
+                    \(instance)::text AS instance, \(actor)::text AS actor, \(epoch)::bigint AS epoch,
+                    \(Start.templates(events))::jsonb AS templates
+            ), picked AS (
+                SELECT j.id AS picked_id FROM docket.jobs j, params p
+                WHERE j.status = 'scheduled' AND j.next_run_at <= p.now
+                  AND (j.schedule IS NULL OR j.schedule->>'kind' = 'once')
+                  AND NOT EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id)
+                  AND NOT EXISTS (SELECT 1 FROM docket.queues q WHERE q.tenant_id = j.tenant_id AND q.name = j.queue)
+                  AND NOT EXISTS (SELECT 1 FROM docket.budgets b WHERE b.tenant_id = j.tenant_id)
+                ORDER BY j.next_run_at LIMIT \(Int32(limit)) FOR UPDATE OF j SKIP LOCKED
+            ), started AS (
+                UPDATE docket.jobs SET \(unescaped: Start.assignments)
+                FROM picked, params p WHERE id = picked_id AND status = 'scheduled'
+                RETURNING \(unescaped: JobRow.columns)
+            ), \(unescaped: Start.runsAndEvents)
+            SELECT count(*)::int FROM started
+            """, logger: logger).collect()
+        return try rows.first?.decode(Int.self) ?? 0
+    }
+
+    /// What starting an occurrence writes, in SQL, for the statements that start many jobs at once (`claimPlain`,
+    /// `startDuePlain`): the same start as `Job.beginRunning` and `JobService.beginOccurrence` (SPEC 4.2), from
+    /// `scheduled` — the from-state the status table allows `job.start` to leave. The fragments read a `params` CTE
+    /// (`now`, `worker`, `lease_until`, `instance`, `actor`, `epoch`, `templates`) and the started rows from `started`.
+    enum Start {
+        static let assignments = """
+            status = 'running', run_count = run_count + 1, attempt = 1, current_slot = coalesce(next_run_at, p.now),
+            next_run_at = NULL, started_at = p.now, finished_at = NULL,
+            deadline_at = p.now + make_interval(secs => timeout_seconds), retry_at = NULL, error_code = NULL,
+            error_message = NULL, cancel_requested = NULL, cancel_deadline_at = NULL, pause_requested = false,
+            claimed_by = p.worker, lease_expires_at = p.lease_until, version = version + 1, updated_at = p.now
+            """
+
+        /// The `opened` (runs) and `told` (events, in seq order job by job) CTEs.
+        static let runsAndEvents = """
+            opened AS (
+                INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, status,
+                    instance_id, claimed_by, leader_epoch)
+                SELECT gen_random_uuid(), c.id, c.tenant_id, c.run_count, 1, c.current_slot, p.now, 'running',
+                    p.instance, p.worker, p.epoch
+                FROM started c, params p
+            ), told AS (
+                INSERT INTO docket.events (\(EventQueries.insertedColumns))
+                SELECT \(EventQueries.selectedColumns), p.epoch FROM (
+                    SELECT jsonb_build_object('id', gen_random_uuid(), 'topic', t.e->>'topic', 'tenant_id', c.tenant_id,
+                        'entity_type', 'job', 'entity_id', c.id::text, 'actor_id', p.actor, 'data', t.e->'data') AS e,
+                        c.priority, c.current_slot, c.id, t.n
+                    FROM started c, params p CROSS JOIN jsonb_array_elements(p.templates) WITH ORDINALITY AS t(e, n)
+                ) AS drafted, params p
+                ORDER BY priority DESC, current_slot, id, n
+            )
+            """
+
+        /// The events each started job gets, drafted for any one of them: their topics and data (the tenant and
+        /// entity are filled in per job).
+        static func templates(_ events: [EventDraft]) -> JSONValue {
+            .array(events.map { .object(["topic": .string($0.topic.rawValue), "data": .object($0.data)]) })
+        }
     }
 }

@@ -29,9 +29,17 @@ extension JobService {
         return Self.occurrenceEvents(job, from: from, actor: tx.actor.id)
     }
 
-    /// The events of an occurrence's start (the one-statement claim writes the same, job by job).
+    /// The events of an occurrence's start.
     static func occurrenceEvents(_ job: Job, from: JobStatus, actor: String?) -> [EventDraft] {
         EventDraft.jobTransition(job, from: from, actor: actor, data: ["attempt": .number(1)])
+    }
+
+    /// The events of a scheduled job's start, drafted for a stand-in: what the statements that start many jobs at
+    /// once write for each (`JobQueries.claimPlain`, `startDuePlain`), with its tenant and id.
+    static func occurrenceEvents(tenant: String, actor: String, now: Date) -> [EventDraft] {
+        var started = Job(id: UUID(), tenantId: tenant, name: "", createdBy: actor, now: now)
+        started.status = .running
+        return occurrenceEvents(started, from: .scheduled, actor: actor)
     }
 
     /// Prerequisite tasks must be completed, the job's queue must admit one more start, and the tenant's budget must

@@ -68,6 +68,19 @@ extension JobService {
         return try await retry(id, expectedVersion: job.version, by: actor, operation: JobStatus.retrySweepOperation)
     }
 
+    /// The recurrence sweep's batch of due jobs nothing gates, started for no worker in one statement
+    /// (`JobQueries.startDuePlain`: one-time jobs without links, queue settings or budget); returns how many.
+    public func startDuePlain(limit: Int, by actor: Principal) async throws -> Int {
+        try Authorizer.check(actor, .jobStart)
+        guard JobStatus.machine.allows(from: .scheduled, to: .running, via: "job.start") else { return 0 }
+        let now = clock(), epoch = term?.epoch, instance = configuration.instanceId, logger = self.logger
+        let events = Self.occurrenceEvents(tenant: actor.tenantId, actor: actor.id, now: now)
+        return try await database.transaction(fencedBy: term) { connection in
+            try await JobQueries(connection, logger: logger).startDuePlain(
+                now: now, limit: limit, instance: instance, actor: actor.id, epoch: epoch, events: events)
+        }
+    }
+
     /// The recurrence sweep: a scheduled job whose time has come starts its occurrence (one run per slot), or — when
     /// the misfire policy skips the late slot — is re-armed for its next slot without running.
     public func fireDue(_ id: UUID, by actor: Principal) async throws -> Job {

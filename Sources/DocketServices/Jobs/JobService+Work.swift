@@ -71,12 +71,10 @@ extension JobService {
             return nil
         }
         let now = clock()
-        var started = Job(id: UUID(), tenantId: tenant, name: "", createdBy: actor.id, now: now)
-        started.status = .running
         let request = PlainClaimRequest(
             tenant: tenant, queue: queues?.first, kinds: kinds, limit: limit, now: now, worker: worker,
             leaseUntil: now.addingTimeInterval(Double(lease)), instance: configuration.instanceId, actor: actor.id,
-            events: Self.occurrenceEvents(started, from: .scheduled, actor: actor.id))
+            events: Self.occurrenceEvents(tenant: tenant, actor: actor.id, now: now))
         do {
             let outcome = try await database.statement { connection in
                 try await JobQueries(connection, logger: self.logger).claimPlain(request)
