@@ -11,6 +11,8 @@ public struct RecurrenceSweep: MaintenanceSweep {
     public struct Configuration: Sendable {
         /// The longest rest: with the bus on, a schedule change wakes the sweep sooner; without it, this is the poll.
         public var maximumRest: Duration = .milliseconds(250)
+        /// Plain one-time jobs started by one statement at most.
+        public var plainBatch = 100
 
         public init() {}
     }
@@ -39,7 +41,12 @@ public struct RecurrenceSweep: MaintenanceSweep {
     public func runOnce(_ pass: SweepPass) async throws -> SweepResult {
         let jobs = self.jobs.during(pass.term)
         // One statement for the plain one-time jobs; one transaction each for the recurring and gated ones.
-        let plain = try await jobs.startDuePlain(limit: pass.batch, by: pass.actor)
+        // At most `plainBatch` at once: the statement's transaction holds the leadership row (the fence), which the
+        // leader's heartbeat waits for.
+        let plainBatch = min(pass.batch, configuration.plainBatch)
+        let plain = try await jobs.startDuePlain(limit: plainBatch, by: pass.actor)
+        // A full batch: more plain jobs are due; the next pass (at once) takes them before the slower ones.
+        if plain >= plainBatch { return SweepResult(changed: plain, tookFullBatch: true) }
         let ids = try await SweepQueries.due(.scheduled, now: now(), limit: pass.batch, in: database)
         var changed = plain
         for id in ids {
@@ -50,7 +57,7 @@ public struct RecurrenceSweep: MaintenanceSweep {
                 continue  // gated (it stays due and is looked at again), or its slot already ran
             }
         }
-        return SweepResult(changed: changed, tookFullBatch: plain >= pass.batch || ids.count >= pass.batch)
+        return SweepResult(changed: changed, tookFullBatch: ids.count >= pass.batch)
     }
 
     public func rest(after result: SweepResult, _ pass: SweepPass) async -> Duration {
