@@ -72,6 +72,11 @@ final class DaemonMetrics: Sendable {
     /// Per queue: its available and running jobs and the age of its oldest available one (read within 800 ms, or
     /// left as last sampled), and the starts its limits refused on this instance.
     private func sampleQueues() async {
+        let paths = jobs.claimPaths
+        for (path, count) in [("statement", paths.plain.load(ordering: .relaxed)), ("transaction", paths.transactional.load(ordering: .relaxed))] {
+            counter("claims", "Claims on this instance, by path: one statement (no gate applied) or a transaction.", count,
+                    labels: [("path", path)])
+        }
         for (key, refused) in jobs.refusals.snapshot {
             counter("queue_starts_refused", "Starts a queue's limit refused on this instance, by tenant, queue and limit.", refused,
                     labels: [("tenant", key.tenant), ("queue", key.queue), ("limit", key.limit)])

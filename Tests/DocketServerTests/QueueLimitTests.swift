@@ -306,8 +306,16 @@ extension QueueSuites {
                 // A refused start is counted, and the queue's gauges are in /metrics.
                 let third = try await client.call("job.list", ["tenant_id": .string("t"), "status": .string("draft")]).list.first!["id"]!
                 await #expect(throws: DocketError.self) { try await client.call("job.start", ["job_id": third, "tenant_id": .string("t")]) }
+                // A claim from the limited queue is a transaction; one from a tenant without queue settings, one statement.
+                _ = try await client.call("job.claim", ["tenant_id": .string("t"), "queues": .array([.string("mail")])])
+                _ = try await client.call("job.claim", ["tenant_id": .string("plain-tenant")])
                 let (status, metrics) = try HTTP.get(port: server.httpPort, path: "/metrics")
                 #expect(status == 200)
+                func claims(_ path: String) -> Double? {
+                    let prefix = #"docket_claims_total{path=""# + path + #""} "#
+                    return metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
+                }
+                #expect((claims("statement") ?? 0) >= 1 && (claims("transaction") ?? 0) >= 1, "claims by path")
                 #expect(metrics.contains(#"docket_queue_running{tenant="t",queue="mail"} 2"#) || metrics.contains(#"docket_queue_running{queue="mail",tenant="t"} 2"#),
                         "the running gauge")
                 #expect(metrics.contains("docket_queue_available"), "the available gauge")
