@@ -38,6 +38,16 @@ struct PlainClaimTests {
         }
     }
 
+    /// Gives `job` (tenant a) a prerequisite task that is not done.
+    static func waitOnAnOpenTask(_ job: Job, _ jobs: JobService, _ database: Database) async throws {
+        let task = UUID()
+        try await database.transaction { connection in
+            try await connection.query("INSERT INTO docket.tasks (id, tenant_id, title, owner_id) VALUES (\(task), 'a', 't', 'u1')",
+                                       logger: database.logger)
+        }
+        _ = try await jobs.linkTask(job.id, task: task, relationship: .prerequisite, by: Actors.writer)
+    }
+
     @Test func theOneStatementStartsAJobAsTheTransactionDoes() async throws {
         try await withJobService(configure: { $0.instanceId = "instance-1" }) { jobs, database in
             let fields: [String: JSONValue] = ["schedule": dueNow, "timeout_seconds": .number(30), "priority": .number(60)]
@@ -108,12 +118,7 @@ struct PlainClaimTests {
             let recurring = try await jobs.make("recurring", ["schedule": .object([
                 "kind": .string("interval"), "every_seconds": .number(60), "start_at": .string(Timestamp.format(Date().addingTimeInterval(-30)))])])
             let linked = try await jobs.make("linked", ["schedule": dueNow])
-            let task = UUID()
-            try await database.transaction { connection in
-                try await connection.query("INSERT INTO docket.tasks (id, tenant_id, title, owner_id) VALUES (\(task), 'a', 't', 'u1')",
-                                           logger: database.logger)
-            }
-            _ = try await jobs.linkTask(linked.id, task: task, relationship: .prerequisite, by: Actors.writer)
+            try await Self.waitOnAnOpenTask(linked, jobs, database)
             let later = try await jobs.make("later", ["schedule": Self.later])
 
             // One by one first, for the comparison: the transaction's start of `alone`.
@@ -147,12 +152,7 @@ struct PlainClaimTests {
             }
             // A due job with a prerequisite that is not done: not started, and not hidden behind a plain "nothing due".
             let linked = try await jobs.make("linked", ["schedule": dueNow])
-            let task = UUID()
-            try await database.transaction { connection in
-                try await connection.query("INSERT INTO docket.tasks (id, tenant_id, title, owner_id) VALUES (\(task), 'a', 't', 'u1')",
-                                           logger: database.logger)
-            }
-            _ = try await jobs.linkTask(linked.id, task: task, relationship: .prerequisite, by: Actors.writer)
+            try await Self.waitOnAnOpenTask(linked, jobs, database)
             var before = paths()
             #expect(try await jobs.claim(limit: 1, by: Actors.executor).isEmpty)
             #expect(paths().1 == before.1 + 1, "a linked due job is the transaction's to refuse")
