@@ -11,12 +11,13 @@ struct PlainClaimTests {
     static let workerB = Principal(id: "worker-a", type: .agent, tenantId: "b", scopes: [.jobExecute])
     static let later: JSONValue = .object(["kind": .string("once"), "run_at": .string(Timestamp.format(Date().addingTimeInterval(3600)))])
 
-    /// The fields a start sets, with its times relative to the start: what both paths must agree on.
+    /// The fields a start sets, with its times relative to the start (the deadline) and to the claim (the lease, from
+    /// the write's `updated_at`): what both paths must agree on.
     static func shape(_ job: Job, dueAt: Date?) -> [String] {
         let started = job.startedAt ?? .distantPast
         return [job.status.rawValue, "\(job.runCount)", "\(job.attempt)", "\(job.currentSlot == dueAt)", "\(job.nextRunAt == nil)",
                 "\(job.deadlineAt.map { Int($0.timeIntervalSince(started).rounded()) } ?? -1)",
-                "\(job.leaseExpiresAt.map { Int($0.timeIntervalSince(started).rounded()) } ?? -1)",
+                "\(job.leaseExpiresAt.map { Int($0.timeIntervalSince(job.updatedAt).rounded()) } ?? -1)",
                 job.claimedBy ?? "-", "\(job.version)", "\(job.finishedAt == nil)", "\(job.retryAt == nil)", "\(job.pauseRequested)"]
     }
 
