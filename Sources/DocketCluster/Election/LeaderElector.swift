@@ -173,7 +173,7 @@ public final class LeaderElector: Service, Sendable {
             return try await claimTermOnce(on: connection)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
             let ended = try await LeadershipQueries(connection, logger: logger).terminateFenceHolders()
-            logger.notice("terminated a previous leader's open sweep transactions", metadata: ["backends": "\(ended)"])
+            if ended > 0 { logger.notice("terminated a previous leader's open sweep transactions", metadata: ["backends": "\(ended)"]) }
             return try await claimTermOnce(on: connection)
         }
     }

@@ -145,7 +145,6 @@ struct PlainClaimStatement: PostgresPreparedStatement {
     let request: PlainClaimRequest
 
     static let sql = """
-
             WITH params AS (
                 SELECT $1::timestamptz AS now, $2::text AS worker,
                     $3::timestamptz AS lease_until, $4::text AS instance,

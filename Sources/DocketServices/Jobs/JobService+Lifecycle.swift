@@ -34,6 +34,10 @@ extension JobService {
         EventDraft.jobTransition(job, from: from, actor: actor, data: ["attempt": .number(1)])
     }
 
+    /// Whether the status table lets `job.start` move a scheduled job to running: the condition of the statements that
+    /// start many jobs at once, which take scheduled jobs only.
+    static var startsScheduled: Bool { JobStatus.machine.allows(from: .scheduled, to: .running, via: "job.start") }
+
     /// The events of a scheduled job's start, drafted for a stand-in: what the statements that start many jobs at
     /// once write for each (`JobQueries.claimPlain`, `startDuePlain`), with its tenant and id.
     static func occurrenceEvents(tenant: String, actor: String, now: Date) -> [EventDraft] {

@@ -72,7 +72,7 @@ extension JobService {
     /// (`JobQueries.startDuePlain`: one-time jobs without links, queue settings or budget); returns how many.
     public func startDuePlain(limit: Int, by actor: Principal) async throws -> Int {
         try Authorizer.check(actor, .jobStart)
-        guard JobStatus.machine.allows(from: .scheduled, to: .running, via: "job.start") else { return 0 }
+        guard Self.startsScheduled else { return 0 }
         let now = clock(), epoch = term?.epoch, instance = configuration.instanceId, logger = self.logger
         let events = Self.occurrenceEvents(tenant: actor.tenantId, actor: actor.id, now: now)
         return try await database.transaction(fencedBy: term) { connection in

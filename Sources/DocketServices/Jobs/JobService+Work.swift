@@ -67,7 +67,7 @@ extension JobService {
     /// a job it would start has run already): then the transactional path decides, and refuses, as for any claim.
     func claimPlain(tenant: String, queues: [String]?, kinds: [String]?, limit: Int, lease: Int, worker: String,
                     by actor: Principal) async throws -> [Job]? {
-        guard term == nil, (queues?.count ?? 1) == 1, JobStatus.machine.allows(from: .scheduled, to: .running, via: "job.start") else {
+        guard term == nil, (queues?.count ?? 1) == 1, Self.startsScheduled else {
             return nil
         }
         let now = clock()
