@@ -40,6 +40,8 @@ public struct RecurrenceSweep: MaintenanceSweep {
 
     public func runOnce(_ pass: SweepPass) async throws -> SweepResult {
         let jobs = self.jobs.during(pass.term)
+        var ids = try await SweepQueries.due(.scheduled, now: now(), limit: pass.batch, in: database)
+        guard !ids.isEmpty else { return SweepResult(changed: 0, tookFullBatch: false) }  // an idle pass: one query
         // One statement for the plain one-time jobs; one transaction each for the recurring and gated ones.
         // At most `plainBatch` at once: the statement's transaction holds the leadership row (the fence), which the
         // leader's heartbeat waits for.
@@ -47,7 +49,7 @@ public struct RecurrenceSweep: MaintenanceSweep {
         let plain = try await jobs.startDuePlain(limit: plainBatch, by: pass.actor)
         // A full batch: more plain jobs are due; the next pass (at once) takes them before the slower ones.
         if plain >= plainBatch { return SweepResult(changed: plain, tookFullBatch: true) }
-        let ids = try await SweepQueries.due(.scheduled, now: now(), limit: pass.batch, in: database)
+        if plain > 0 { ids = try await SweepQueries.due(.scheduled, now: now(), limit: pass.batch, in: database) }
         var changed = plain
         for id in ids {
             do {
