@@ -140,6 +140,21 @@ struct DirectSQL: Sendable {
         return 0
     }
 
+    /// The tenants the bench writes to (its scenarios, the raw baselines and pgbench's limits).
+    static let benchTenants = ["bench", "bench-direct", "bench-timeouts", "pgbench", "pgbench-claim"]
+
+    /// Deletes what earlier scenarios left behind — their jobs (with their runs) and events — and vacuums, so each
+    /// scenario runs alone: seeded due jobs nobody claimed would otherwise be started by the recurrence sweep during
+    /// the scenarios after.
+    static func clear(_ client: PostgresClient, logger: Logger) async throws {
+        let tenants = benchTenants
+        try await client.query("DELETE FROM docket.jobs WHERE tenant_id = ANY(\(tenants))", logger: logger)
+        try await client.query("DELETE FROM docket.events WHERE tenant_id = ANY(\(tenants))", logger: logger)
+        for table in ["docket.jobs", "docket.job_runs", "docket.events"] {
+            try await client.query(PostgresQuery(unsafeSQL: "VACUUM (ANALYZE) \(table)"), logger: logger)
+        }
+    }
+
     static func seedDue(_ client: PostgresClient, tenant: String, count: Int, logger: Logger) async throws {
         try await client.query("""
             INSERT INTO docket.jobs (id, tenant_id, name, status, next_run_at, created_by)

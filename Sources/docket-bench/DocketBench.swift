@@ -117,6 +117,7 @@ struct DocketBench: AsyncParsableCommand {
             let scenarios = Scenarios(clients: clients, connect: { try await Docket.connect(host: target.host, port: target.port, token: target.token) },
                                       tenant: .string("bench"), workers: workers, duration: duration)
             for scenario in self.scenarios.split(separator: ",").map(String.init) {
+                if let pool { try await DirectSQL.clear(pool, logger: logger) }
                 try await counts?.reset()
                 var served: Measurement
                 var baseline: Measurement?
@@ -214,8 +215,10 @@ struct DocketBench: AsyncParsableCommand {
     private func printStatements(_ counts: StatementCounts?, _ served: Measurement) async throws {
         guard let counts else { return }
         let (total, statements) = try await counts.perRequest(served.latencies.count)
-        print(String(format: "            %.1f PostgreSQL statements per request:", total))
-        for statement in statements.prefix(8) { print(String(format: "              %.2f× %@", statement.calls, statement.text)) }
+        print(String(format: "            %.1f PostgreSQL statements per request (calls each, mean execution):", total))
+        for statement in statements.prefix(8) {
+            print(String(format: "              %.2f× %6.2f ms  %@", statement.calls, statement.meanMs, statement.text))
+        }
     }
 
     private func report(_ m: Measurement, side: String) {

@@ -80,16 +80,16 @@ struct StatementCounts {
     }
 
     /// The statements run since the reset, per request, most frequent first; the bench's own are left out.
-    func perRequest(_ requests: Int) async throws -> (total: Double, statements: [(calls: Double, text: String)]) {
+    func perRequest(_ requests: Int) async throws -> (total: Double, statements: [(calls: Double, meanMs: Double, text: String)]) {
         let rows = try await pool.query("""
-            SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements
+            SELECT calls, mean_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements
              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC
             """, logger: logger).collect()
         let per = Double(max(requests, 1))
-        let statements: [(calls: Double, text: String)] = try rows.map { row in
-            let (calls, text) = try row.decode((Int64, String).self)
-            return (calls: Double(calls) / per, text: text)
+        let statements: [(calls: Double, meanMs: Double, text: String)] = try rows.map { row in
+            let (calls, mean, text) = try row.decode((Int64, Double, String).self)
+            return (calls: Double(calls) / per, meanMs: mean, text: text)
         }
         return (statements.reduce(0) { $0 + $1.calls }, statements)
     }

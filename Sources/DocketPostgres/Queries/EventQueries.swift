@@ -54,14 +54,18 @@ public struct EventQueries: Sendable {
     static let selectedColumns = "(e->>'id')::uuid, e->>'topic', e->>'tenant_id', e->>'entity_type', e->>'entity_id', e->>'actor_id', e->'data'"
 
     /// The events as one JSON array, bound as one parameter.
-    static func rows(_ events: [EventDraft]) -> JSONValue {
+    /// `change`: a tag carried as `change` on every element, for a statement that writes only the events of the
+    /// changes that took (`JobQueries.updateManyIfUnchanged`).
+    static func rows(_ events: [EventDraft], change: UUID? = nil) -> JSONValue {
         .array(events.map { event in
-            .object([
+            var row: [String: JSONValue] = [
                 "id": .string(event.id.uuidString), "topic": .string(event.topic.rawValue),
                 "tenant_id": event.tenantId.map(JSONValue.string) ?? .null, "entity_type": .string(event.entityType.rawValue),
                 "entity_id": event.entityId.map(JSONValue.string) ?? .null, "actor_id": event.actorId.map(JSONValue.string) ?? .null,
                 "data": .object(event.data),
-            ])
+            ]
+            if let change { row["change"] = .string(change.uuidString) }
+            return .object(row)
         })
     }
 

@@ -134,10 +134,12 @@ struct VersionedStore<Entity: VersionedEntity>: Sendable {
 extension VersionedStore where Entity == Job {
     /// `change` with no lock held across round trips, for changes whose body only reads (complete, fail, heartbeat,
     /// checkpoint): the row is read, the body runs, and the write is one statement conditioned on the row's version
-    /// — its own transaction, no BEGIN or COMMIT. When another write came first, it reads again (three tries), then
-    /// takes the row lock as `change` does. A leader's fenced store always takes the lock.
+    /// — its own transaction, no BEGIN or COMMIT; with `group`, shared with the other such writes in flight (group
+    /// commit). When another write came first, it reads again (three tries), then takes the row lock as `change`
+    /// does. A leader's fenced store always takes the lock.
     func changeUnlocked(
         _ id: UUID, by actor: Principal, _ operation: ServiceOperation, expectedVersion: Int64? = nil,
+        group: StatementGroup<ConditionedChange, Bool>? = nil,
         _ body: @escaping @Sendable (inout Job, ServiceTransaction) async throws -> [EventDraft]
     ) async throws -> Job {
         guard term == nil else { return try await change(id, by: actor, operation, expectedVersion: expectedVersion, body) }
@@ -145,7 +147,7 @@ extension VersionedStore where Entity == Job {
         let logger = database.logger
         for _ in 0..<3 {
             let now = clock()
-            let written: Job? = try await database.statement { connection in
+            let attempt: UnlockedAttempt = try await database.statement { connection in
                 let tx = ServiceTransaction(connection: connection, logger: logger, actor: actor, now: now, term: nil)
                 guard let (read, gates) = try await tx.jobs.findWithGates(id, lock: false), actor.reaches(tenant: read.tenantId) else {
                     throw Job.notFound(id)
@@ -155,15 +157,43 @@ extension VersionedStore where Entity == Job {
                 tx.gates.record(gates, for: id)
                 var job = read
                 let events = try await body(&job, tx)
-                guard job != read || !events.isEmpty else { return job }
+                guard job != read || !events.isEmpty else { return .done(job) }
                 job.version = read.version + 1
                 job.updatedAt = now
                 let runs = tx.runWrites.take(job: id).map(\.write)
-                return try await tx.jobs.updateIfUnchanged(job, from: read, events: events, runs: runs) ? job : nil
+                if group != nil, let change = ConditionedChange(job, from: read, events: events, runs: runs) {
+                    return .grouped(change)
+                }
+                return try await tx.jobs.updateIfUnchanged(job, from: read, events: events, runs: runs) ? .done(job) : .lost
             }
-            if let written { return written }
+            switch attempt {
+            case .done(let job): return job
+            case .lost: continue
+            case .grouped(let change):
+                // Written after the read's connection went back to the pool, with the other writes in flight.
+                if try await group?.submit(change) == true { return change.job }
+            }
         }
         return try await change(id, by: actor, operation, expectedVersion: expectedVersion, body)
+    }
+}
+
+/// What one try of `changeUnlocked` came to: written (or nothing to write), lost the race, or left for the group.
+private enum UnlockedAttempt: Sendable {
+    case done(Job)
+    case lost
+    case grouped(ConditionedChange)
+}
+
+extension ConditionedChange {
+    /// The change as a group write takes it; nil when its run writes are more than the closing of its open run.
+    init?(_ job: Job, from before: Job, events: [EventDraft], runs: [RunWrite]) {
+        var closing: RunClosing?
+        for run in runs {
+            guard case .close(let closed) = run, closing == nil else { return nil }
+            closing = closed
+        }
+        self.init(job: job, before: before, closing: closing, events: events)
     }
 }
 

@@ -69,7 +69,7 @@ extension JobService {
             return try await fail(id, errorCode: outcome.errorCode, errorMessage: outcome.errorMessage ?? outcome.resultSummary,
                                   actualCost: outcome.actualCost, output: outcome.output, expectedVersion: expectedVersion, by: actor)
         }
-        return try await store.changeUnlocked(id, by: actor, .jobComplete, expectedVersion: expectedVersion) { job, tx in
+        return try await store.changeUnlocked(id, by: actor, .jobComplete, expectedVersion: expectedVersion, group: changeGroup) { job, tx in
             let from = job.status
             try job.move(to: .succeeded, via: "job.complete", now: tx.now)
             let open = tx.gates[job.id].links ? try await tx.links.openTasks(job: job.id, relationship: "primary") : []
@@ -96,7 +96,7 @@ extension JobService {
         _ id: UUID, errorCode: String?, errorMessage: String?, actualCost: Money? = nil, output: JSONValue? = nil,
         expectedVersion: Int64? = nil, by actor: Principal
     ) async throws -> Job {
-        try await store.changeUnlocked(id, by: actor, .jobFail, expectedVersion: expectedVersion) { job, tx in
+        try await store.changeUnlocked(id, by: actor, .jobFail, expectedVersion: expectedVersion, group: changeGroup) { job, tx in
             let from = job.status
             try job.move(to: .failed, via: "job.fail", now: tx.now)
             job.errorCode = errorCode ?? "FAILED"

@@ -148,7 +148,7 @@ extension JobService {
         guard (1...configuration.maxLeaseSeconds).contains(lease) else {
             throw DocketError.validation(field: "lease_seconds", "must be between 1 and \(configuration.maxLeaseSeconds), got \(lease)")
         }
-        let job = try await store.changeUnlocked(id, by: actor, .jobHeartbeat) { job, tx in
+        let job = try await store.changeUnlocked(id, by: actor, .jobHeartbeat, group: changeGroup) { job, tx in
             guard job.status == .running else { return [] }
             job.leaseExpiresAt = tx.now.addingTimeInterval(Double(lease))
             if let executionContext { job.executionContext = executionContext }
@@ -160,7 +160,7 @@ extension JobService {
 
     /// `job.checkpoint`: saves resumable state `{step_index, step_name, state, execution_context, saved_at}`.
     public func checkpoint(_ id: UUID, _ checkpoint: Checkpoint, by actor: Principal) async throws -> Job {
-        try await store.changeUnlocked(id, by: actor, .jobCheckpoint) { job, tx in
+        try await store.changeUnlocked(id, by: actor, .jobCheckpoint, group: changeGroup) { job, tx in
             guard job.status == .running || job.status == .paused else {
                 throw DocketError(.invalidTransition,
                     "job \(job.idText) is \(job.status.rawValue); only a running or paused job takes checkpoints",

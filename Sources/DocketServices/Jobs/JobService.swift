@@ -18,7 +18,8 @@ public struct JobService: Sendable {
         public var maxLeaseSeconds: Int = 3600
         /// Recorded on the runs this instance opens.
         public var instanceId: String?
-        /// Concurrent `job.create`s without an idempotency key share one statement and one commit (`CreateGroup`).
+        /// Concurrent `job.create`s without an idempotency key share one statement and one commit, and so do the
+        /// conditioned writes of complete, fail, heartbeat and checkpoint (`StatementGroup`).
         public var groupCommit = true
 
         public init() {}
@@ -32,7 +33,9 @@ public struct JobService: Sendable {
     /// How many claims took the one-statement path and how many the transactional one.
     public let claimPaths = ClaimPaths()
     /// The group commit of creates, when on (shared by every copy of this service).
-    let createGroup: CreateGroup?
+    let createGroup: StatementGroup<GroupedCreate, Void>?
+    /// The group commit of changes written without their row lock, when on.
+    let changeGroup: StatementGroup<ConditionedChange, Bool>?
     /// Set on the copy a leader's sweep uses (`during(_:)`): every transaction is fenced by the term.
     private(set) var term: LeaderTerm?
     var logger: Logger { database.logger }
@@ -41,12 +44,18 @@ public struct JobService: Sendable {
         self.database = database
         self.configuration = configuration
         self.clock = clock
-        createGroup = configuration.groupCommit ? CreateGroup(database: database) : nil
+        createGroup = configuration.groupCommit ? .creates(database) : nil
+        changeGroup = configuration.groupCommit ? .changes(database) : nil
     }
 
     /// How many group-commit statements have written how many created jobs (zeros when group commit is off).
     public var groupCommitFigures: (statements: Int, jobs: Int) {
-        createGroup.map { ($0.figures.batches, $0.figures.jobs) } ?? (0, 0)
+        createGroup.map { ($0.figures.batches, $0.figures.requests) } ?? (0, 0)
+    }
+
+    /// How many group-commit statements have written how many unlocked changes (zeros when group commit is off).
+    public var groupedChangeFigures: (statements: Int, changes: Int) {
+        changeGroup.map { ($0.figures.batches, $0.figures.requests) } ?? (0, 0)
     }
 
     /// This service working for a leader's sweep: its transactions are fenced by `term`, its runs and events carry
