@@ -72,7 +72,7 @@ struct DocketBench: AsyncParsableCommand {
             target = ("127.0.0.1", port, token, url)
         }
         var failure: (any Error)?
-        do { try await bench(target, logger: logger) } catch { failure = error }
+        do { try await bench(target, docketd: started?.pid, logger: logger) } catch { failure = error }
         if let started {
             started.signal(SIGTERM)
             _ = try? await started.wait()
@@ -84,7 +84,7 @@ struct DocketBench: AsyncParsableCommand {
         if let failure { throw failure }
     }
 
-    private func bench(_ target: (host: String, port: Int, token: String, database: String?), logger: Logger) async throws {
+    private func bench(_ target: (host: String, port: Int, token: String, database: String?), docketd: pid_t?, logger: Logger) async throws {
         var clients: [DocketClient] = []
         for _ in 0..<connections {
             clients.append(try await DocketClient.connect(host: target.host, port: target.port, token: target.token))
@@ -114,6 +114,14 @@ struct DocketBench: AsyncParsableCommand {
             }
             print("scenario    side      ops/s      p50 ms   p99 ms   p99.9 ms  errors")
             let direct = limit == nil ? pool.map { DirectSQL(client: $0, logger: logger) } : nil
+            let waits = counts == nil ? nil : pool.map { WaitSampler(pool: $0, logger: logger) }
+            /// One scenario's docketd side, with PostgreSQL's connections sampled while it runs.
+            let cpu = CPUShare(docketd: docketd)
+            func sampled<T>(_ body: () async throws -> T) async rethrows -> T {
+                cpu.begin()
+                guard let waits else { return try await body() }
+                return try await waits.during(body)
+            }
             let scenarios = Scenarios(clients: clients, connect: { try await Docket.connect(host: target.host, port: target.port, token: target.token) },
                                       tenant: .string("bench"), workers: workers, duration: duration)
             for scenario in self.scenarios.split(separator: ",").map(String.init) {
@@ -123,23 +131,23 @@ struct DocketBench: AsyncParsableCommand {
                 var baseline: Measurement?
                 switch scenario {
                 case "create":
-                    served = await scenarios.create()
+                    served = await sampled { await scenarios.create() }
                     if let direct { baseline = await measure("create", workers: workers, duration: duration) { _ in _ = try await direct.create() } }
                 case "create_many":
-                    served = await scenarios.createMany(100)
+                    served = await sampled { await scenarios.createMany(100) }
                 case "get":
                     // The raw read: a primary-key SELECT of the same kind of row, straight on PostgreSQL.
                     var raw: [UUID] = []
                     if let pool { for _ in 0..<200 { raw.append(try await DirectSQL(client: pool, logger: logger).create()) } }
                     try await counts?.reset()
-                    served = try await scenarios.get()
+                    served = try await sampled { try await scenarios.get() }
                     if let pool {
                         try await printStatements(counts, served)
                         let known = raw, direct = DirectSQL(client: pool, logger: logger)
                         baseline = await measure("get", workers: workers, duration: duration) { i in try await direct.get(known[i % known.count]) }
                     }
                 case "lifecycle":
-                    served = await scenarios.lifecycle()
+                    served = await sampled { await scenarios.lifecycle() }
                     if let direct {
                         baseline = await measure("lifecycle", workers: workers, duration: duration) { _ in
                             let id = try await direct.create()
@@ -155,7 +163,7 @@ struct DocketBench: AsyncParsableCommand {
                     let batch = scenario == "claim" ? 1 : 10
                     try await DirectSQL.seedDue(pool, tenant: "bench", count: max(20_000, Int(seconds * 6_000) * batch), logger: logger)
                     try await counts?.reset()
-                    served = await scenarios.claim(batch)
+                    served = await sampled { await scenarios.claim(batch) }
                     if let direct, batch == 1 {
                         try await DirectSQL.seedDue(pool, tenant: "bench-direct", count: max(20_000, Int(seconds * 6_000)), logger: logger)
                         baseline = await measure("claim", workers: workers, duration: duration) { _ in
@@ -182,7 +190,7 @@ struct DocketBench: AsyncParsableCommand {
                                  Date().timeIntervalSince(deadline), left))
                     continue
                 case "workers":
-                    let (measured, latency) = try await scenarios.workers(loops: max(connections / 2, 1))
+                    let (measured, latency) = try await sampled { try await scenarios.workers(loops: max(connections / 2, 1)) }
                     served = measured
                     print(String(format: "workers     create → start latency p50 %.2f ms, p99 %.2f ms (%d jobs)",
                                  latency.percentile(50), latency.percentile(99), latency.latencies.count))
@@ -191,6 +199,14 @@ struct DocketBench: AsyncParsableCommand {
                     continue
                 }
                 report(served, side: "docketd")
+                if let share = cpu.perRequest(served.latencies.count) {
+                    print(String(format: "            CPU per request: docketd %.3f ms, bench %.3f ms, the rest (PostgreSQL) %.3f ms; machine %.0f%% busy",
+                                 share.docketd, share.bench, share.rest, share.busy * 100))
+                }
+                if let waits {
+                    let states = waits.states().prefix(6).map { String(format: "%.1f %@", $0.connections, $0.state) }
+                    print("            PostgreSQL's connections (average): " + states.joined(separator: ", "))
+                }
                 if served.units != served.latencies.count {
                     print(String(format: "            jobs/s    %9.0f", served.unitsPerSecond))
                 }
@@ -216,6 +232,9 @@ struct DocketBench: AsyncParsableCommand {
         guard let counts else { return }
         let (total, statements) = try await counts.perRequest(served.latencies.count)
         print(String(format: "            %.1f PostgreSQL statements per request (calls each, mean execution):", total))
+        let wal = try await counts.walPerRequest(served.latencies.count)
+        print(String(format: "            WAL per request %.0f bytes, %.2f full-page images; %.1f requests per WAL flush",
+                     wal.bytes, wal.fullPages, wal.perFlush))
         for statement in statements.prefix(8) {
             print(String(format: "              %.2f× %6.2f ms  %@", statement.calls, statement.meanMs, statement.text))
         }

@@ -27,9 +27,18 @@ struct PostgresLimit {
     static func measure(
         _ endpoint: DatabaseEndpoint, pool: PostgresClient, clients: Int, seconds: Double, logger: Logger
     ) async throws -> PostgresLimit {
+        let counts = StatementCounts(pool: pool, logger: logger)
+        try await counts.resetWAL()
         let insert = try await pgbench(insertScript, endpoint, clients: clients, seconds: seconds)
+        let insertWAL = try await counts.walPerRequest(Int(insert * seconds.rounded(.up)))
         try await DirectSQL.seedDue(pool, tenant: "pgbench-claim", count: max(40_000, Int(seconds * 8_000)), logger: logger)
+        try await counts.resetWAL()
         let claim = try await pgbench(claimScript, endpoint, clients: clients, seconds: seconds)
+        let claimWAL = try await counts.walPerRequest(Int(claim * seconds.rounded(.up)))
+        for (name, wal) in [("insert", insertWAL), ("claim", claimWAL)] {
+            print(String(format: "pgbench %@: WAL per transaction %.0f bytes, %.2f full-page images; %.1f transactions per WAL flush",
+                         name, wal.bytes, wal.fullPages, wal.perFlush))
+        }
         return PostgresLimit(insert: insert, claim: claim)
     }
 
@@ -77,6 +86,21 @@ struct StatementCounts {
 
     func reset() async throws {
         _ = try await pool.query("SELECT pg_stat_statements_reset()", logger: logger).collect()
+        try await resetWAL()
+    }
+
+    func resetWAL() async throws {
+        _ = try await pool.query("SELECT pg_stat_reset_shared('wal')", logger: logger).collect()
+    }
+
+    /// The WAL written since the reset (`pg_stat_wal`, the whole server's), per request: bytes, full-page images,
+    /// and how many requests shared each WAL flush (a durable commit waits for one).
+    func walPerRequest(_ requests: Int) async throws -> (bytes: Double, fullPages: Double, perFlush: Double) {
+        let rows = try await pool.query("SELECT wal_bytes::float8, wal_fpi::float8, wal_sync::float8 FROM pg_stat_wal",
+                                        logger: logger).collect()
+        let (bytes, pages, syncs) = try rows[0].decode((Double, Double, Double).self)
+        let per = Double(max(requests, 1))
+        return (bytes / per, pages / per, per / max(syncs, 1))
     }
 
     /// The statements run since the reset, per request, most frequent first; the bench's own are left out.

@@ -68,6 +68,10 @@ extension JobQueries {
     /// first, are started (`Start`) for no worker, with their runs and events stamped with the leader's `epoch`, in
     /// one statement. Returns how many. The rest (recurring jobs, whose slot the misfire policy picks, and gated ones)
     /// are the sweep's to start one by one.
+    ///
+    /// The gate tests end in `OFFSET 0`, which keeps each a per-row test (a sub-plan) instead of an anti-join: joined,
+    /// the planner read every due row and sorted them (119 ms at 22,000 due, `EXPLAIN ANALYZE`); as tests, the due index
+    /// is read in order and the scan stops after `limit` rows (1.8 ms).
     public func startDuePlain(now: Date, limit: Int, instance: String?, actor: String, epoch: Int64?,
                               events: [EventDraft]) async throws -> Int {
         Database.eventMark?.set()
@@ -80,9 +84,9 @@ extension JobQueries {
                 SELECT j.id AS picked_id FROM docket.jobs j
                 WHERE j.status = 'scheduled' AND j.next_run_at <= \(now)
                   AND (j.schedule IS NULL OR j.schedule->>'kind' = 'once')
-                  AND NOT EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id)
-                  AND NOT EXISTS (SELECT 1 FROM docket.queues q WHERE q.tenant_id = j.tenant_id AND q.name = j.queue)
-                  AND NOT EXISTS (SELECT 1 FROM docket.budgets b WHERE b.tenant_id = j.tenant_id)
+                  AND NOT EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id OFFSET 0)
+                  AND NOT EXISTS (SELECT 1 FROM docket.queues q WHERE q.tenant_id = j.tenant_id AND q.name = j.queue OFFSET 0)
+                  AND NOT EXISTS (SELECT 1 FROM docket.budgets b WHERE b.tenant_id = j.tenant_id OFFSET 0)
                 ORDER BY j.next_run_at LIMIT \(Int32(limit)) FOR UPDATE OF j SKIP LOCKED
             ), started AS (
                 UPDATE docket.jobs SET \(unescaped: Start.assignments)
@@ -140,6 +144,8 @@ extension JobQueries {
 
 /// `JobQueries.claimPlain`'s statement, prepared once per connection: a claim is the hottest statement there is, and
 /// planning this one costs more than running it (about 7 ms against 4–7 ms, measured with `EXPLAIN ANALYZE`).
+/// Whether the tenant has a second queue is an index probe (`ORDER BY … LIMIT 1`): written as `NOT EXISTS`, with the
+/// queue known only once the statement runs, the planner scanned the whole table (46 ms at 60,000 jobs).
 struct PlainClaimStatement: PostgresPreparedStatement {
     typealias Row = PostgresRow
     let request: PlainClaimRequest
@@ -155,8 +161,9 @@ struct PlainClaimStatement: PostgresPreparedStatement {
             ), plain AS (
                 SELECT NOT EXISTS (SELECT 1 FROM docket.budgets b WHERE b.tenant_id = $8::text)
                    AND NOT EXISTS (SELECT 1 FROM docket.queues q WHERE q.tenant_id = $8 AND q.name = (SELECT queue FROM target))
-                   AND ($7::text IS NOT NULL OR NOT EXISTS (
-                        SELECT 1 FROM docket.jobs j WHERE j.tenant_id = $8 AND j.queue > (SELECT queue FROM target))) AS ok
+                   AND ($7::text IS NOT NULL OR (
+                        SELECT j.queue FROM docket.jobs j WHERE j.tenant_id = $8 AND j.queue > (SELECT queue FROM target)
+                        ORDER BY j.tenant_id, j.queue LIMIT 1) IS NULL) AS ok
             ), unheld AS (
                 SELECT j.id, 0 AS waiting, j.priority, j.started_at AS due FROM docket.jobs j
                 WHERE j.tenant_id = $8 AND j.status = 'running' AND j.claimed_by IS NULL
