@@ -227,16 +227,17 @@ struct DocketBench: AsyncParsableCommand {
         for client in clients { await client.close() }
     }
 
-    /// The statements PostgreSQL ran per request of `served`, most frequent first (with `--against-postgres`).
+    /// The statements PostgreSQL ran per request of `served`, the costliest first (with `--against-postgres`).
     private func printStatements(_ counts: StatementCounts?, _ served: Measurement) async throws {
         guard let counts else { return }
         let (total, statements) = try await counts.perRequest(served.latencies.count)
-        print(String(format: "            %.1f PostgreSQL statements per request (calls each, mean execution):", total))
+        print(String(format: "            %.1f PostgreSQL statements per request (calls each × mean execution = time per request, costliest first):", total))
         let wal = try await counts.walPerRequest(served.latencies.count)
         print(String(format: "            WAL per request %.0f bytes, %.2f full-page images; %.1f requests per WAL flush",
                      wal.bytes, wal.fullPages, wal.perFlush))
         for statement in statements.prefix(8) {
-            print(String(format: "              %.2f× %6.2f ms  %@", statement.calls, statement.meanMs, statement.text))
+            print(String(format: "              %5.2f× %7.2f ms = %6.2f ms  %@", statement.calls, statement.meanMs,
+                         statement.calls * statement.meanMs, statement.text))
         }
     }
 

@@ -103,12 +103,12 @@ struct StatementCounts {
         return (bytes / per, pages / per, per / max(syncs, 1))
     }
 
-    /// The statements run since the reset, per request, most frequent first; the bench's own are left out.
+    /// The statements run since the reset, per request, the costliest in execution time first; the bench's own are left out.
     func perRequest(_ requests: Int) async throws -> (total: Double, statements: [(calls: Double, meanMs: Double, text: String)]) {
         let rows = try await pool.query("""
             SELECT calls, mean_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements
              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC
+               AND query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC
             """, logger: logger).collect()
         let per = Double(max(requests, 1))
         let statements: [(calls: Double, meanMs: Double, text: String)] = try rows.map { row in
