@@ -161,7 +161,8 @@ struct DocketBench: AsyncParsableCommand {
                         continue
                     }
                     let batch = scenario == "claim" ? 1 : 10
-                    try await DirectSQL.seedDue(pool, tenant: "bench", count: max(20_000, Int(seconds * 6_000) * batch), logger: logger)
+                    // As many due jobs as pgbench's claim limit is measured on (`PostgresLimit`), whatever the batch.
+                    try await DirectSQL.seedDue(pool, tenant: "bench", count: PostgresLimit.seeded(seconds: seconds), logger: logger)
                     try await counts?.reset()
                     served = await sampled { await scenarios.claim(batch) }
                     if let direct, batch == 1 {

@@ -24,6 +24,9 @@ struct PostgresLimit {
                     AND next_run_at <= now() ORDER BY priority DESC, next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED);
         """
 
+    /// How many due jobs the claim limit, and the bench's claim scenarios, are measured on.
+    static func seeded(seconds: Double) -> Int { max(40_000, Int(seconds * 8_000)) }
+
     static func measure(
         _ endpoint: DatabaseEndpoint, pool: PostgresClient, clients: Int, seconds: Double, logger: Logger
     ) async throws -> PostgresLimit {
@@ -31,7 +34,7 @@ struct PostgresLimit {
         try await counts.resetWAL()
         let insert = try await pgbench(insertScript, endpoint, clients: clients, seconds: seconds)
         let insertWAL = try await counts.walPerRequest(Int(insert * seconds.rounded(.up)))
-        try await DirectSQL.seedDue(pool, tenant: "pgbench-claim", count: max(40_000, Int(seconds * 8_000)), logger: logger)
+        try await DirectSQL.seedDue(pool, tenant: "pgbench-claim", count: seeded(seconds: seconds), logger: logger)
         try await counts.resetWAL()
         let claim = try await pgbench(claimScript, endpoint, clients: clients, seconds: seconds)
         let claimWAL = try await counts.walPerRequest(Int(claim * seconds.rounded(.up)))
