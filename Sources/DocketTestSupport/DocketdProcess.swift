@@ -13,12 +13,18 @@ public struct Docketd: Sendable {
     public let dataDirectory: String
 
     /// Starts docketd on `endpoint` and waits until it listens.
+    ///
+    /// Unless `flags` set their own, it waits up to 10 s for a pooled connection (the product's default is 2 s): the
+    /// parallel test phase runs dozens of databases and several docketd on two cores, where a 2 s wait for a
+    /// connection ran out in tests that are not about it. The tests of the timeouts set theirs.
     public static func start(_ endpoint: DatabaseEndpoint, _ flags: [String] = [], folder shared: String? = nil) async throws -> Docketd {
         let folder = shared ?? "/tmp/docketd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let patience = flags.contains("--acquire-timeout") || flags.contains("--request-timeout")
+            ? [] : ["--acquire-timeout", "10", "--request-timeout", "20"]
         let process = try Command(executable: try PackagePaths.docketd, arguments: [
             "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--database-url", endpoint.url, "--data-dir", folder,
             "--log-level", "warning",
-        ] + flags).start()
+        ] + patience + flags).start()
         let line = try await process.waitForLine { $0.hasPrefix("docketd listening on ") }
         let ports = line.split(separator: " ").compactMap { word -> Int? in
             word.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: CharacterSet(charactersIn: ",)"))) }
