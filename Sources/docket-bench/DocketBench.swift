@@ -23,7 +23,7 @@ struct DocketBench: AsyncParsableCommand {
     var scenarios = "create,get,lifecycle,claim"
     @Flag(help: "Compare every scenario with PostgreSQL's own limit, measured by pgbench in the same run on the same database, and print each scenario's statements per request.")
     var againstPostgres = false
-    @Option(help: "Run the cluster scenarios instead (three docketd): failover, freeze, slots, propagation, bus.")
+    @Option(help: "Run the cluster scenarios instead (three docketd; four for claims): failover, freeze, slots, propagation, bus, soak, claims.")
     var cluster: String?
     @Option(help: "Rounds of the failover scenario (and runs of the bus scenario).") var rounds = 3
     @Flag(help: "Diagnostic (cluster only): run PostgreSQL with synchronous_commit off, to see what commit latency adds.")
