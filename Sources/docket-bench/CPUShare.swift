@@ -12,16 +12,23 @@ final class CPUShare: @unchecked Sendable {  // used by one scenario at a time, 
 
     let docketd: pid_t?
     private var start: Reading?
+    private var end: Reading?
 
     init(docketd: pid_t?) {
         self.docketd = docketd
     }
 
-    func begin() { start = Self.read(docketd) }
+    func begin() {
+        start = Self.read(docketd)
+        end = nil
+    }
 
-    /// CPU milliseconds per request of docketd, the bench and everything else, and the share of the machine busy.
+    func finish() { end = Self.read(docketd) }
+
+    /// CPU milliseconds per request of docketd, the bench and everything else between `begin` and `finish`, and the
+    /// share of the machine busy.
     func perRequest(_ requests: Int) -> (docketd: Double, bench: Double, rest: Double, busy: Double)? {
-        guard let start, let end = Self.read(docketd) else { return nil }
+        guard let start, let end else { return nil }
         let per = Double(max(requests, 1))
         let busy = end.busy - start.busy, docketd = end.docketd - start.docketd, bench = end.bench - start.bench
         return (docketd / per, bench / per, (busy - docketd - bench) / per, busy / max(end.total - start.total, 1))

@@ -115,10 +115,12 @@ struct DocketBench: AsyncParsableCommand {
             print("scenario    side      ops/s      p50 ms   p99 ms   p99.9 ms  errors")
             let direct = limit == nil ? pool.map { DirectSQL(client: $0, logger: logger) } : nil
             let waits = counts == nil ? nil : pool.map { WaitSampler(pool: $0, logger: logger) }
-            /// One scenario's docketd side, with PostgreSQL's connections sampled while it runs.
             let cpu = CPUShare(docketd: docketd)
+            /// One scenario's docketd side, with the CPU it took and PostgreSQL's connections sampled while it runs
+            /// (a raw-SQL baseline after it is left out).
             func sampled<T>(_ body: () async throws -> T) async rethrows -> T {
                 cpu.begin()
+                defer { cpu.finish() }
                 guard let waits else { return try await body() }
                 return try await waits.during(body)
             }

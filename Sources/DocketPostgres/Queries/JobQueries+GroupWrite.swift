@@ -3,16 +3,15 @@ import Foundation
 import PostgresNIO
 
 /// One change of a job written without its row lock, as `updateIfUnchanged` writes it: the job as changed (its
-/// `version` already bumped), the closing of its open run if it ends one, and its events.
+/// `version` already bumped: the write is conditioned on the version before), the closing of its open run if it ends
+/// one, and its events.
 public struct ConditionedChange: Sendable {
     public var job: Job
-    public var before: Job
     public var closing: RunClosing?
     public var events: [EventDraft]
 
-    public init(job: Job, before: Job, closing: RunClosing?, events: [EventDraft]) {
+    public init(job: Job, closing: RunClosing?, events: [EventDraft]) {
         self.job = job
-        self.before = before
         self.closing = closing
         self.events = events
     }

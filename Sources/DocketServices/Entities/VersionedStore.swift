@@ -161,7 +161,7 @@ extension VersionedStore where Entity == Job {
                 job.version = read.version + 1
                 job.updatedAt = now
                 let runs = tx.runWrites.take(job: id).map(\.write)
-                if group != nil, let change = ConditionedChange(job, from: read, events: events, runs: runs) {
+                if group != nil, let change = ConditionedChange(job, events: events, runs: runs) {
                     return .grouped(change)
                 }
                 return try await tx.jobs.updateIfUnchanged(job, from: read, events: events, runs: runs) ? .done(job) : .lost
@@ -187,13 +187,13 @@ private enum UnlockedAttempt: Sendable {
 
 extension ConditionedChange {
     /// The change as a group write takes it; nil when its run writes are more than the closing of its open run.
-    init?(_ job: Job, from before: Job, events: [EventDraft], runs: [RunWrite]) {
+    init?(_ job: Job, events: [EventDraft], runs: [RunWrite]) {
         var closing: RunClosing?
         for run in runs {
             guard case .close(let closed) = run, closing == nil else { return nil }
             closing = closed
         }
-        self.init(job: job, before: before, closing: closing, events: events)
+        self.init(job: job, closing: closing, events: events)
     }
 }
 
