@@ -117,10 +117,7 @@ public struct JobQueries: Sendable {
 
     /// One job; with `lock`, the row is locked until the transaction ends (`FOR UPDATE`).
     public func find(_ id: UUID, lock: Bool = false) async throws -> Job? {
-        let query: PostgresQuery = lock
-            ? "SELECT \(unescaped: JobRow.columns) FROM docket.jobs WHERE id = \(id) FOR UPDATE"
-            : "SELECT \(unescaped: JobRow.columns) FROM docket.jobs WHERE id = \(id)"
-        return try await connection.query(query, logger: logger).collect().first.map(JobRow.decode)
+        lock ? try await first(JobByID<JobRead.Locked>(id: id)) : try await first(JobByID<JobRead.Plain>(id: id))
     }
 
     /// The jobs of `ids`, locked until the transaction ends, leaving out rows another transaction holds
@@ -134,10 +131,14 @@ public struct JobQueries: Sendable {
     /// One job with which of its gates have anything to check; with `lock`, the row is locked until the transaction
     /// ends (`FOR UPDATE`).
     public func findWithGates(_ id: UUID, lock: Bool) async throws -> (Job, JobGates)? {
-        let query: PostgresQuery = lock
-            ? "SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs WHERE id = \(id) FOR UPDATE"
-            : "SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs WHERE id = \(id)"
-        return try await connection.query(query, logger: logger).collect().first.map(JobRow.decodeWithGates)
+        let found = lock ? try await first(JobByID<JobRead.LockedWithGates>(id: id)) : try await first(JobByID<JobRead.WithGates>(id: id))
+        return found.map { ($0.job, $0.gates) }
+    }
+
+    private func first<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> Statement.Row? {
+        var found: Statement.Row?
+        for try await row in try await connection.execute(statement, logger: logger) { found = row }
+        return found
     }
 
     public func find(tenant: String, idempotencyKey: String) async throws -> Job? {
@@ -291,7 +292,7 @@ public struct JobQueries: Sendable {
             SELECT \(unescaped: JobRow.columns), \(unescaped: JobRow.gateColumns) FROM docket.jobs
             WHERE id IN (SELECT id FROM candidates ORDER BY waiting, priority DESC, due, id LIMIT \(Int32(limit)))
             ORDER BY status = 'scheduled', priority DESC, coalesce(next_run_at, started_at), id
-            """, logger: logger).collect().map(JobRow.decodeWithGates)
+            """, logger: logger).collect().map { row in let read = try JobRow.decodeWithGates(row); return (read.job, read.gates) }
     }
 
     /// The queues that have jobs, with their tenants (of `tenant`, or of every tenant), found by skipping through the

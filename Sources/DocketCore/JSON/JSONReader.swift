@@ -1,5 +1,3 @@
-import DocketCore
-
 /// Reads JSON text strictly: the UTF-8 is validated, a key repeated within one object is refused (parsers disagree
 /// on which copy wins, so a line that carries two is ambiguous), nesting is bounded, and numbers must be finite.
 ///

@@ -1,5 +1,3 @@
-import DocketCore
-
 /// Writes JSON values as compact UTF-8, faster than going through `JSONEncoder` for the wire's small objects.
 public enum JSONWriter {
     /// The JSON text of `value`.
@@ -36,7 +34,7 @@ public enum JSONWriter {
         }
     }
 
-    static func writeNumber(_ number: Double, into out: inout [UInt8]) {
+    public static func writeNumber(_ number: Double, into out: inout [UInt8]) {
         guard number.isFinite else {
             out.append(contentsOf: "null".utf8)
             return
@@ -48,7 +46,7 @@ public enum JSONWriter {
         }
     }
 
-    static func writeString(_ text: String, into out: inout [UInt8]) {
+    public static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
