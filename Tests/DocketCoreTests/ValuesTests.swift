@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import DocketCore
 
 struct PriorityTests {
@@ -108,5 +109,19 @@ struct JSONValueTests {
             "nested": .object(["x": .number(1), "y": .number(3), "z": .number(4)]),
         ]))
         #expect(base.deepMerged(with: .number(5)) == .number(5))
+    }
+}
+
+struct RandomUUIDTests {
+    @Test func randomUUIDsAreVersion4AndDistinctAcrossPoolRefills() {
+        // 1,000 UUIDs draw 16,000 bytes: the 4 kB pool is refilled three times.
+        let ids = (0..<1_000).map { _ in UUID.random() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            #expect(id.uuid.6 >> 4 == 4)
+            #expect(id.uuid.8 >> 6 == 0b10)
+        }
+        // Not a constant pattern: the bytes outside the version and variant bits differ between UUIDs.
+        #expect(Set(ids.map { $0.uuid.0 }).count > 100)
     }
 }

@@ -18,7 +18,7 @@ public struct EventDraft: Sendable, Hashable {
 
     public init(
         topic: Topic, tenantId: String?, entityType: EntityType, entityId: String?, actorId: String?,
-        data: [String: JSONValue] = [:], id: UUID = UUID()
+        data: [String: JSONValue] = [:], id: UUID = .random()
     ) {
         self.id = id
         self.topic = topic

@@ -33,7 +33,7 @@ public struct CallbackDelivery: Sendable, Hashable {
 
     /// A new delivery for the terminal state `job` has just reached.
     public static func pending(for job: Job, now: Date) -> CallbackDelivery {
-        CallbackDelivery(state: .pending, deliveryId: UUID(), payload: .object([
+        CallbackDelivery(state: .pending, deliveryId: .random(), payload: .object([
             "job_id": .string(job.idText), "status": .string(job.status.rawValue),
             "completed_at": .string(Timestamp.format(job.finishedAt ?? now)), "metadata": .object(job.metadata),
         ]))

@@ -23,7 +23,7 @@ public struct JobRun: Sendable, Hashable {
     public var claimedBy: String?
     public var leaderEpoch: Int64?
 
-    public init(id: UUID = UUID(), jobId: UUID, tenantId: String, runNumber: Int, attempt: Int, scheduledFor: Date,
+    public init(id: UUID = .random(), jobId: UUID, tenantId: String, runNumber: Int, attempt: Int, scheduledFor: Date,
                 startedAt: Date, status: Status = .running) {
         self.id = id
         self.jobId = jobId

@@ -85,34 +85,77 @@ public struct JobQueries: Sendable {
     static let allColumns: [String] = JobRow.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
 
     /// Jobs as one JSON array of whole `docket.jobs` records (`jsonb_populate_recordset`), bound as one parameter.
+    /// A column whose value is null is left out of its record: the function reads a missing key as NULL, as it reads
+    /// JSON's null, and most of a new job's columns are null (a record of every column was twice the text to parse).
     static func records(_ jobs: [Job]) -> JSONValue {
-        func time(_ date: Date?) -> JSONValue { date.map { .string(Timestamp.format($0)) } ?? .null }
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        // Numbers as text: the record's input functions parse them whatever the JSON number's form.
-        func integer<N: BinaryInteger>(_ value: N?) -> JSONValue { value.map { .string("\($0)") } ?? .null }
-        return .array(jobs.map { job in
-            .object([
-                "id": .string(job.id.uuidString), "tenant_id": .string(job.tenantId), "name": .string(job.name),
-                "created_by": .string(job.createdBy), "created_at": time(job.createdAt), "description": text(job.description),
-                "status": .string(job.status.rawValue), "priority": integer(job.priority), "schedule": job.schedule ?? .null,
-                "next_run_at": time(job.nextRunAt), "current_slot": time(job.currentSlot), "run_count": integer(job.runCount),
-                "assigned_agent": text(job.assignedAgent), "delegation_chain": .array(job.delegationChain),
-                "execution_context": .object(job.executionContext), "checkpoint_data": job.checkpointData ?? .null,
-                "last_completed_step": integer(job.lastCompletedStep), "estimated_cost": text(job.estimatedCost?.description),
-                "actual_cost": text(job.actualCost?.description), "timeout_seconds": integer(job.timeoutSeconds),
-                "deadline_at": time(job.deadlineAt), "plan_id": text(job.planId), "plan_step_index": integer(job.planStepIndex),
-                "metadata": .object(job.metadata), "callback_url": text(job.callbackUrl), "callback": job.callback ?? .null,
-                "callback_due_at": time(job.callbackDueAt), "retry_policy": job.retryPolicy ?? .null,
-                "attempt": integer(job.attempt), "retry_at": time(job.retryAt), "result_summary": text(job.resultSummary),
-                "output": job.output ?? .null, "error_code": text(job.errorCode), "error_message": text(job.errorMessage),
-                "cancel_requested": job.cancelRequested ?? .null, "cancel_deadline_at": time(job.cancelDeadlineAt),
-                "pause_requested": .bool(job.pauseRequested), "claimed_by": text(job.claimedBy),
-                "lease_expires_at": time(job.leaseExpiresAt), "ttft_ns": integer(job.ttftNs),
-                "total_duration_ns": integer(job.totalDurationNs), "idempotency_key": text(job.idempotencyKey),
-                "updated_at": time(job.updatedAt), "started_at": time(job.startedAt), "finished_at": time(job.finishedAt),
-                "version": integer(job.version), "queue": .string(job.queue), "kind": text(job.kind), "args": .object(job.args),
-            ])
+        .array(jobs.map { job in
+            var record = Record()
+            record["id"] = .string(job.id.uuidString)
+            record["tenant_id"] = .string(job.tenantId)
+            record["name"] = .string(job.name)
+            record["created_by"] = .string(job.createdBy)
+            record.time("created_at", job.createdAt)
+            record.text("description", job.description)
+            record["status"] = .string(job.status.rawValue)
+            record.integer("priority", job.priority)
+            record["schedule"] = job.schedule
+            record.time("next_run_at", job.nextRunAt)
+            record.time("current_slot", job.currentSlot)
+            record.integer("run_count", job.runCount)
+            record.text("assigned_agent", job.assignedAgent)
+            record["delegation_chain"] = .array(job.delegationChain)
+            record["execution_context"] = .object(job.executionContext)
+            record["checkpoint_data"] = job.checkpointData
+            record.integer("last_completed_step", job.lastCompletedStep)
+            record.text("estimated_cost", job.estimatedCost?.description)
+            record.text("actual_cost", job.actualCost?.description)
+            record.integer("timeout_seconds", job.timeoutSeconds)
+            record.time("deadline_at", job.deadlineAt)
+            record.text("plan_id", job.planId)
+            record.integer("plan_step_index", job.planStepIndex)
+            record["metadata"] = .object(job.metadata)
+            record.text("callback_url", job.callbackUrl)
+            record["callback"] = job.callback
+            record.time("callback_due_at", job.callbackDueAt)
+            record["retry_policy"] = job.retryPolicy
+            record.integer("attempt", job.attempt)
+            record.time("retry_at", job.retryAt)
+            record.text("result_summary", job.resultSummary)
+            record["output"] = job.output
+            record.text("error_code", job.errorCode)
+            record.text("error_message", job.errorMessage)
+            record["cancel_requested"] = job.cancelRequested
+            record.time("cancel_deadline_at", job.cancelDeadlineAt)
+            record["pause_requested"] = .bool(job.pauseRequested)
+            record.text("claimed_by", job.claimedBy)
+            record.time("lease_expires_at", job.leaseExpiresAt)
+            record.integer("ttft_ns", job.ttftNs)
+            record.integer("total_duration_ns", job.totalDurationNs)
+            record.text("idempotency_key", job.idempotencyKey)
+            record.time("updated_at", job.updatedAt)
+            record.time("started_at", job.startedAt)
+            record.time("finished_at", job.finishedAt)
+            record.integer("version", job.version)
+            record["queue"] = .string(job.queue)
+            record.text("kind", job.kind)
+            record["args"] = .object(job.args)
+            return .object(record.fields)
         })
+    }
+
+    /// One record of `records`: its non-null columns.
+    private struct Record {
+        var fields: [String: JSONValue] = Dictionary(minimumCapacity: 32)
+
+        subscript(column: String) -> JSONValue? {
+            get { fields[column] }
+            set { if let newValue, newValue != .null { fields[column] = newValue } }
+        }
+
+        mutating func time(_ column: String, _ date: Date?) { self[column] = date.map { .string(Timestamp.format($0)) } }
+        mutating func text(_ column: String, _ value: String?) { self[column] = value.map(JSONValue.string) }
+        // Numbers as text: the record's input functions parse them whatever the JSON number's form.
+        mutating func integer<N: BinaryInteger>(_ column: String, _ value: N?) { self[column] = value.map { .string("\($0)") } }
     }
 
     /// One job; with `lock`, the row is locked until the transaction ends (`FOR UPDATE`).

@@ -18,7 +18,7 @@ extension JSONValue: PostgresCodable {
     public func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer,
                                                          context: PostgresEncodingContext<JSONEncoder>) throws {
         byteBuffer.writeInteger(Self.jsonbVersion)
-        byteBuffer.writeBytes(JSONWriter.bytes(self))
+        byteBuffer.writeBytes(JSONWriter.bytes(self, sortingKeys: false))
     }
 
     public init<JSONDecoder: PostgresJSONDecoder>(from buffer: inout ByteBuffer, type: PostgresDataType, format: PostgresFormat,

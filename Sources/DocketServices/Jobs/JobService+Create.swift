@@ -86,7 +86,7 @@ extension JobService {
 
     /// The job `input` describes, not stored yet: a draft, or scheduled for its first slot.
     static func draft(_ input: JobCreate, tenant: String, by actor: Principal, now: Date) throws -> Job {
-        var job = Job(id: UUID(), tenantId: tenant, name: input.name, createdBy: actor.id, now: now)
+        var job = Job(id: .random(), tenantId: tenant, name: input.name, createdBy: actor.id, now: now)
         input.fields.apply(to: &job)
         job.idempotencyKey = input.idempotencyKey
         job.queue = input.queue

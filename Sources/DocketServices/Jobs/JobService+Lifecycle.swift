@@ -41,7 +41,7 @@ extension JobService {
     /// The events of a scheduled job's start, drafted for a stand-in: what the statements that start many jobs at
     /// once write for each (`JobQueries.claimPlain`, `startDuePlain`), with its tenant and id.
     static func occurrenceEvents(tenant: String, actor: String, now: Date) -> [EventDraft] {
-        var started = Job(id: UUID(), tenantId: tenant, name: "", createdBy: actor, now: now)
+        var started = Job(id: .random(), tenantId: tenant, name: "", createdBy: actor, now: now)
         started.status = .running
         return occurrenceEvents(started, from: .scheduled, actor: actor)
     }

@@ -6,7 +6,7 @@ extension TaskService {
     /// `task.create`: a pending task owned by the actor, optionally under a parent and for a job of the same tenant.
     public func create(_ input: TaskCreate, by actor: Principal) async throws -> WorkTask {
         try await store.inTenant(input.tenantId, by: actor, .taskCreate, write: true) { tx, tenant in
-            var created = WorkTask(id: UUID(), tenantId: tenant, title: input.title, ownerId: actor.id, now: tx.now)
+            var created = WorkTask(id: .random(), tenantId: tenant, title: input.title, ownerId: actor.id, now: tx.now)
             input.fields.apply(to: &created)
             created.parentId = input.parentId
             created.jobId = input.jobId
