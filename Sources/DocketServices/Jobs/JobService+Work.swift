@@ -76,8 +76,10 @@ extension JobService {
             leaseUntil: now.addingTimeInterval(Double(lease)), instance: configuration.instanceId, actor: actor.id,
             events: Self.occurrenceEvents(tenant: tenant, actor: actor.id, now: now))
         do {
-            let outcome = try await database.statement { connection in
-                try await JobQueries(connection, logger: self.logger).claimPlain(request)
+            let outcome = try await claimGate.run {
+                try await database.statement { connection in
+                    try await JobQueries(connection, logger: self.logger).claimPlain(request)
+                }
             }
             guard case .claimed(let jobs) = outcome else { return nil }
             return Self.byPriority(jobs)

@@ -21,6 +21,8 @@ public struct JobService: Sendable {
         /// Concurrent `job.create`s without an idempotency key share one statement and one commit, and so do the
         /// conditioned writes of complete, fail, heartbeat and checkpoint (`StatementGroup`).
         public var groupCommit = true
+        /// One-statement claims in flight at once from this instance; the others wait their turn (`AsyncGate`).
+        public var claimConcurrency = 4
 
         public init() {}
     }
@@ -32,6 +34,8 @@ public struct JobService: Sendable {
     public let refusals = QueueRefusals()
     /// How many claims took the one-statement path and how many the transactional one.
     public let claimPaths = ClaimPaths()
+    /// Lets `configuration.claimConcurrency` one-statement claims run at once (shared by every copy of this service).
+    let claimGate: AsyncGate
     /// The group commit of creates, when on (shared by every copy of this service).
     let createGroup: StatementGroup<GroupedCreate, Void>?
     /// The group commit of changes written without their row lock, when on.
@@ -46,6 +50,7 @@ public struct JobService: Sendable {
         self.clock = clock
         createGroup = configuration.groupCommit ? .creates(database) : nil
         changeGroup = configuration.groupCommit ? .changes(database) : nil
+        claimGate = AsyncGate(width: max(configuration.claimConcurrency, 1))
     }
 
     /// How many group-commit statements have written how many created jobs (zeros when group commit is off).
