@@ -115,7 +115,6 @@ struct DirectSQL: Sendable {
         return claimed.id
     }
 
-    /// Inserts `count` due jobs for `tenant` in one statement.
     /// `count` running jobs with their open runs, all past their `timeout_seconds` at `deadline` (the timeout
     /// sweep's load: many jobs timing out at once).
     static func seedRunning(_ client: PostgresClient, tenant: String, count: Int, deadline: Date, logger: Logger) async throws {
@@ -155,10 +154,11 @@ struct DirectSQL: Sendable {
         }
     }
 
+    /// `count` due worker jobs (with a kind, so the recurrence sweep leaves them to the claims) of `tenant`.
     static func seedDue(_ client: PostgresClient, tenant: String, count: Int, logger: Logger) async throws {
         try await client.query("""
-            INSERT INTO docket.jobs (id, tenant_id, name, status, next_run_at, created_by)
-            SELECT gen_random_uuid(), \(tenant), 'due-' || n, 'scheduled', now() - interval '1 minute', 'bench'
+            INSERT INTO docket.jobs (id, tenant_id, name, status, next_run_at, created_by, kind)
+            SELECT gen_random_uuid(), \(tenant), 'due-' || n, 'scheduled', now() - interval '1 minute', 'bench', 'bench.work'
             FROM generate_series(1, \(count)) AS n
             """, logger: logger)
     }

@@ -78,6 +78,33 @@ struct SweepTests {
         }
     }
 
+    @Test func aDueOneTimeJobWithAKindWaitsForAClaim() async throws {
+        try await withDocketd { server, _ in
+            let client = try await server.client()
+            defer { Task { await client.close() } }
+            let t: JSONValue = .string("t")
+            let due: JSONValue = .object(["kind": .string("once"), "run_at": .string("2020-01-01T00:00:00Z")])
+            func status(_ id: JSONValue) async throws -> JSONValue? { try await client.call("job.get", ["job_id": id, "tenant_id": t])["status"] }
+            let worker = try await client.call("job.create", ["name": .string("worker-job"), "tenant_id": t, "kind": .string("mail"),
+                                                              "schedule": due])["id"]!
+            let recurring = try await client.call("job.create", ["name": .string("nightly"), "tenant_id": t, "kind": .string("mail"),
+                "schedule": .object(["kind": .string("interval"), "every_seconds": .number(3600),
+                                     "start_at": .string(Timestamp.format(Date().addingTimeInterval(1)))])])["id"]!
+            let plain = try await client.call("job.create", ["name": .string("plain"), "tenant_id": t, "schedule": due])["id"]!
+            // The sweep starts the job without a kind and the recurring one; the pass that did so passed the worker job by.
+            _ = try await eventually { () -> Bool? in
+                let started = [try await status(plain), try await status(recurring)]
+                return started.allSatisfy { $0 == .string("running") } ? true : nil
+            }
+            #expect(try await status(worker) == .string("scheduled"), "a worker job is not started by the leader")
+            let claimed = try await client.call("job.claim", ["tenant_id": t, "kinds": .array([.string("mail")]), "limit": .number(10),
+                                                              "agent": .string("w")]).list
+            #expect(Set(claimed.compactMap { $0["name"]?.stringValue }) == ["worker-job", "nightly"], "claimed straight from scheduled")
+            let job = try await client.call("job.get", ["job_id": worker, "tenant_id": t])
+            #expect(job["status"] == .string("running") && job["claimed_by"] == .string("w") && job["attempt"] == .number(1))
+        }
+    }
+
     @Test func intervalSchedulesFireEachSlotOnce() async throws {
         try await withDocketd { server, endpoint in
             let client = try await server.client()

@@ -63,9 +63,9 @@ extension JobQueries {
         return .claimed(jobs)
     }
 
-    /// The recurrence sweep's batch for the due jobs nothing gates — one-time (or unscheduled) jobs whose queue has no
-    /// settings row, whose tenant has no budget and that have no task links: up to `limit` of them, earliest due
-    /// first, are started (`Start`) for no worker, with their runs and events stamped with the leader's `epoch`, in
+    /// The recurrence sweep's batch for the due jobs nothing gates — one-time (or unscheduled) jobs without a kind (one
+    /// with a kind waits for a claim: `SweepQueries.sweepStarts`) whose queue has no settings row, whose tenant has no
+    /// budget and that have no task links: up to `limit` of them, earliest due first, are started (`Start`) for no worker, with their runs and events stamped with the leader's `epoch`, in
     /// one statement. Returns how many. The rest (recurring jobs, whose slot the misfire policy picks, and gated ones)
     /// are the sweep's to start one by one.
     ///
@@ -82,8 +82,8 @@ extension JobQueries {
                     \(Start.templates(events))::jsonb AS templates
             ), picked AS (
                 SELECT j.id AS picked_id FROM docket.jobs j
-                WHERE j.status = 'scheduled' AND j.next_run_at <= \(now)
-                  AND (j.schedule IS NULL OR j.schedule->>'kind' = 'once')
+                WHERE \(unescaped: SweepQueries.sweepStarts) AND j.next_run_at <= \(now)
+                  AND j.kind IS NULL AND (j.schedule IS NULL OR j.schedule->>'kind' = 'once')
                   AND NOT EXISTS (SELECT 1 FROM docket.job_tasks l WHERE l.job_id = j.id OFFSET 0)
                   AND NOT EXISTS (SELECT 1 FROM docket.queues q WHERE q.tenant_id = j.tenant_id AND q.name = j.queue OFFSET 0)
                   AND NOT EXISTS (SELECT 1 FROM docket.budgets b WHERE b.tenant_id = j.tenant_id OFFSET 0)

@@ -22,11 +22,15 @@ public struct SweepQueries: Sendable {
         case cancelGrace
         /// Failed jobs whose retry time has come (`jobs_retry_idx`).
         case retry
-        /// Scheduled jobs whose time has come (`jobs_due_idx`).
+        /// Scheduled jobs whose time has come that the recurrence sweep starts (`jobs_due_idx`, `sweepStarts`).
         case scheduled
         /// In-progress tasks past `timeout_seconds` (`tasks_deadline_idx`).
         case taskDeadline
     }
+
+    /// The scheduled jobs the recurrence sweep starts when due: those without a kind, and recurring ones. A one-time job
+    /// with a kind waits for a worker's claim. Written as `jobs_due_idx`'s predicate is, so that the planner uses it.
+    public static let sweepStarts = "status = 'scheduled' AND (kind IS NULL OR schedule->>'kind' <> 'once')"
 
     /// Up to `limit` ids of rows due at `now`, earliest first.
     public func due(_ kind: Due, now: Date, limit: Int) async throws -> [UUID] {
@@ -40,7 +44,7 @@ public struct SweepQueries: Sendable {
         case .retry:
             "SELECT id FROM docket.jobs WHERE status = 'failed' AND retry_at IS NOT NULL AND retry_at <= \(now) ORDER BY retry_at LIMIT \(Int32(limit))"
         case .scheduled:
-            "SELECT id FROM docket.jobs WHERE status = 'scheduled' AND next_run_at <= \(now) ORDER BY next_run_at LIMIT \(Int32(limit))"
+            "SELECT id FROM docket.jobs WHERE \(unescaped: Self.sweepStarts) AND next_run_at <= \(now) ORDER BY next_run_at LIMIT \(Int32(limit))"
         case .taskDeadline:
             "SELECT id FROM docket.tasks WHERE status = 'in_progress' AND deadline_at IS NOT NULL AND deadline_at <= \(now) ORDER BY deadline_at LIMIT \(Int32(limit))"
         }
@@ -50,7 +54,7 @@ public struct SweepQueries: Sendable {
     /// When the next scheduled job is due, if any (the recurrence sweep sleeps until then).
     public func nextScheduled() async throws -> Date? {
         try await connection.query(
-            "SELECT min(next_run_at) FROM docket.jobs WHERE status = 'scheduled'", logger: logger
+            "SELECT min(next_run_at) FROM docket.jobs WHERE \(unescaped: Self.sweepStarts)", logger: logger
         ).collect().first?.decode(Date?.self) ?? nil
     }
 
