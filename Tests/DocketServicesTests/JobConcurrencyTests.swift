@@ -146,6 +146,9 @@ struct JobConcurrencyTests {
             _ = try await jobs.make("plain")
             let byMeta = try JobFilter(Arguments(["metadata": .object(["team": .string("data")])]))
             #expect(try await jobs.list(byMeta, page: PageRequest(), by: Actors.reader).items.map(\.id) == [tagged.id])
+            // Every job's metadata contains `{}`, the jobs with none too (`jobs_metadata_idx` does not hold those).
+            let byEmpty = try JobFilter(Arguments(["metadata": .object([:])]))
+            #expect(Set(try await jobs.list(byEmpty, page: PageRequest(), by: Actors.reader).items.map(\.name)) == ["tagged", "plain"])
             let byPlan = try JobFilter(Arguments(["plan_id": .string("p1")]))
             #expect(try await jobs.list(byPlan, page: PageRequest(), by: Actors.reader).items.map(\.id) == [tagged.id])
             let byAgent = try JobFilter(Arguments(["assigned_agent": .string("bot")]))

@@ -15,6 +15,9 @@ extension JobQueries {
         let ascending = page.scansAscending
         let comparison = ascending ? ">" : "<"
         let direction = ascending ? "ASC" : "DESC"
+        // Everything contains `{}`: an empty filter filters nothing, and a non-empty one implies `jobs_metadata_idx`'s
+        // predicate, said beside it so that the planner can use the index.
+        let metadata = filter.metadata.flatMap { $0.isEmpty ? nil : JSONValue.object($0) }
         let rows = try await connection.query("""
             SELECT \(unescaped: JobRow.columns) FROM docket.jobs
             WHERE tenant_id = \(tenant)
@@ -23,7 +26,7 @@ extension JobQueries {
               AND (\(filter.planId)::text IS NULL OR plan_id = \(filter.planId))
               AND (\(filter.queue)::text IS NULL OR queue = \(filter.queue))
               AND (\(filter.kind)::text IS NULL OR kind = \(filter.kind))
-              AND (\(filter.metadata.map(JSONValue.object))::jsonb IS NULL OR metadata @> \(filter.metadata.map(JSONValue.object))::jsonb)
+              AND (\(metadata)::jsonb IS NULL OR metadata @> \(metadata)::jsonb) \(unescaped: metadata == nil ? "" : Self.hasMetadata)
               AND (\(filter.createdAfter)::timestamptz IS NULL OR created_at > \(filter.createdAfter))
               AND (\(filter.createdBefore)::timestamptz IS NULL OR created_at < \(filter.createdBefore))
               AND (\(cursorTime)::timestamptz IS NULL
@@ -33,4 +36,7 @@ extension JobQueries {
             """, logger: logger).collect()
         return Keyset.page(try rows.map(JobRow.decode), page) { Cursor(parts: [Timestamp.format($0.createdAt), $0.id.uuidString]) }
     }
+
+    /// `jobs_metadata_idx`'s predicate, as the list query states it.
+    static let hasMetadata = "AND metadata <> '{}'::jsonb"
 }
