@@ -107,11 +107,12 @@ public struct WireRequest: Sendable {
     }
 }
 
-/// Response and event lines of SPEC 3.1.
+/// Response and event lines of SPEC 3.1. Their objects' members come in no set order (sorting them was 8 % of
+/// docketd's CPU for `job.create_many`); the envelope's are fixed.
 public enum WireResponse {
     public static func success(id: RequestID, data: JSONValue) -> [UInt8] {
         var out = Array("{\"data\":".utf8)
-        JSONWriter.write(data, into: &out)
+        JSONWriter.write(data, into: &out, sortingKeys: false)
         out.append(contentsOf: ",\"id\":".utf8)
         out.append(contentsOf: id.text)
         out.append(contentsOf: ",\"ok\":true}\n".utf8)
@@ -120,7 +121,7 @@ public enum WireResponse {
 
     public static func failure(id: RequestID, error: DocketError) -> [UInt8] {
         var out = Array("{\"error\":".utf8)
-        JSONWriter.write(body(error), into: &out)
+        JSONWriter.write(body(error), into: &out, sortingKeys: false)
         out.append(contentsOf: ",\"id\":".utf8)
         out.append(contentsOf: id.text)
         out.append(contentsOf: ",\"ok\":false}\n".utf8)
@@ -145,7 +146,7 @@ public enum WireResponse {
     }
 
     static func line(_ value: JSONValue) -> [UInt8] {
-        var out = JSONWriter.bytes(value)
+        var out = JSONWriter.bytes(value, sortingKeys: false)
         out.append(UInt8(ascii: "\n"))
         return out
     }

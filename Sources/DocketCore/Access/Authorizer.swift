@@ -12,10 +12,10 @@ public enum Authorizer {
         if let tenant, !actor.reaches(tenant: tenant) {
             throw crossTenant(actor, tenant)
         }
-        let held = actor.effectiveScopes
         guard let needed = operation.requiredScope else { return }
-        if held.contains(needed) { return }
-        if operation.isOwnerOperation, let owner, owner == actor.id, held.contains(.taskRead) { return }
+        if actor.holds(needed) { return }
+        if operation.isOwnerOperation, let owner, owner == actor.id, actor.holds(.taskRead) { return }
+        let held = actor.effectiveScopes
         let has = held.isEmpty ? "none" : held.map(\.rawValue).sorted().joined(separator: ", ")
         throw DocketError(
             .permissionDenied,

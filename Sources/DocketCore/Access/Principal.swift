@@ -22,6 +22,9 @@ public struct Principal: Sendable, Hashable, Codable {
     /// The scopes this actor holds, implications applied.
     public var effectiveScopes: Set<Scope> { Scope.effective(scopes) }
 
+    /// Whether the actor holds `scope`, directly or implied (no set is built: this runs for every check).
+    public func holds(_ scope: Scope) -> Bool { scopes.contains { $0.grants(scope) } }
+
     /// Whether the actor may touch rows of `tenantId`.
     public func reaches(tenant tenantId: String) -> Bool { isSystem || tenantId == self.tenantId }
 

@@ -10,20 +10,21 @@ public enum Scope: String, Sendable, Hashable, CaseIterable, Codable {
     case clusterRead = "cluster:read"
     case clusterAdmin = "cluster:admin"
 
-    /// The scopes this one grants, itself included.
-    public var implied: Set<Scope> {
-        switch self {
-        case .jobRead: [.jobRead]
-        case .jobWrite: [.jobWrite, .jobRead]
-        case .jobExecute: [.jobExecute, .jobRead]
-        case .jobAdmin: [.jobAdmin, .jobWrite, .jobExecute, .jobRead]
-        case .taskRead: [.taskRead]
-        case .taskWrite: [.taskWrite, .taskRead]
-        case .taskAdmin: [.taskAdmin, .taskWrite, .taskRead]
-        case .clusterRead: [.clusterRead]
-        case .clusterAdmin: [.clusterAdmin, .clusterRead]
+    /// Whether holding this scope grants `other`: itself, or one it implies (the one table of implications).
+    public func grants(_ other: Scope) -> Bool {
+        if self == other { return true }
+        return switch self {
+        case .jobWrite, .jobExecute: other == .jobRead
+        case .jobAdmin: other == .jobWrite || other == .jobExecute || other == .jobRead
+        case .taskWrite: other == .taskRead
+        case .taskAdmin: other == .taskWrite || other == .taskRead
+        case .clusterAdmin: other == .clusterRead
+        case .jobRead, .taskRead, .clusterRead: false
         }
     }
+
+    /// The scopes this one grants, itself included.
+    public var implied: Set<Scope> { Set(Scope.allCases.filter(grants)) }
 
     /// Every scope granted by `scopes`, implications applied.
     public static func effective(_ scopes: some Sequence<Scope>) -> Set<Scope> {
