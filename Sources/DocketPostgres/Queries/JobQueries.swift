@@ -46,7 +46,7 @@ public struct JobQueries: Sendable {
             SELECT \(unescaped: Self.insertedColumns)
             FROM jsonb_populate_recordset(NULL::docket.jobs, \(Self.records(jobs))::jsonb) WITH ORDINALITY
             ORDER BY ordinality
-            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
             RETURNING id
             """, logger: logger)
         var ids: Set<UUID> = []
