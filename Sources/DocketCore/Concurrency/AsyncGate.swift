@@ -63,7 +63,7 @@ public final class AsyncGate: Sendable {
         }
     }
 
-    /// How many wait their turn now (for tests and metrics).
+    /// How many wait their turn now (tests read it).
     var waiting: Int { state.withLock { $0.line.count } }
 
     /// Hands the place to the first in line, or frees it.

@@ -18,11 +18,10 @@ public struct EventFilter: Sendable, Hashable {
         guard patterns.count <= Self.maximumPatterns else {
             throw .validation(field: "topics", "at most \(Self.maximumPatterns) patterns")
         }
-        let scopes = actor.effectiveScopes
         var readable: Set<EventDraft.EntityType> = []
-        if scopes.contains(.jobRead) { readable.formUnion([.job, .queue]) }
-        if scopes.contains(.taskRead) { readable.insert(.task) }
-        if scopes.contains(.clusterRead) { readable.insert(.cluster) }
+        if actor.holds(.jobRead) { readable.formUnion([.job, .queue]) }
+        if actor.holds(.taskRead) { readable.insert(.task) }
+        if actor.holds(.clusterRead) { readable.insert(.cluster) }
         for pattern in patterns {
             let families = try Self.families(of: pattern)
             if families.isDisjoint(with: readable) {

@@ -65,8 +65,8 @@ extension JobQueries {
 
     /// The recurrence sweep's batch for the due jobs nothing gates — one-time (or unscheduled) jobs without a kind (one
     /// with a kind waits for a claim: `SweepQueries.sweepStarts`) whose queue has no settings row, whose tenant has no
-    /// budget and that have no task links: up to `limit` of them, earliest due first, are started (`Start`) for no worker, with their runs and events stamped with the leader's `epoch`, in
-    /// one statement. Returns how many. The rest (recurring jobs, whose slot the misfire policy picks, and gated ones)
+    /// budget and that have no task links: up to `limit` of them, earliest due first, are started (`Start`) for no
+    /// worker, with their runs and events stamped with the leader's `epoch`, in one statement. Returns how many. The rest (recurring jobs, whose slot the misfire policy picks, and gated ones)
     /// are the sweep's to start one by one.
     ///
     /// The gate tests end in `OFFSET 0`, which keeps each a per-row test (a sub-plan) instead of an anti-join: joined,
@@ -81,6 +81,7 @@ extension JobQueries {
                     \(instance)::text AS instance, \(actor)::text AS actor, \(epoch)::bigint AS epoch,
                     \(Start.templates(events))::jsonb AS templates
             ), picked AS (
+                -- `sweepStarts` is `jobs_due_idx`'s predicate, stated so the scan reads that index in order.
                 SELECT j.id AS picked_id FROM docket.jobs j
                 WHERE \(unescaped: SweepQueries.sweepStarts) AND j.next_run_at <= \(now)
                   AND j.kind IS NULL AND (j.schedule IS NULL OR j.schedule->>'kind' = 'once')
