@@ -25,7 +25,7 @@ public final class HealthServer: Service, Sendable {
     let logger: Logger
     let maxConnections: Int
     let requestTimeout: TimeAmount = .seconds(10)
-    private let bound = Mutex<(address: SocketAddress?, waiters: [CheckedContinuation<SocketAddress?, Never>])>((nil, []))
+    private let bound = BoundAddress()
     private let open = Mutex(0)
 
     public init(host: String, port: Int, metrics: ServerMetrics, logger: Logger, maxConnections: Int = 64,
@@ -39,39 +39,15 @@ public final class HealthServer: Service, Sendable {
         self.readiness = readiness
     }
 
-    public var boundAddress: SocketAddress? { bound.withLock { $0.address } }
+    public var boundAddress: SocketAddress? { bound.current }
 
-    /// The address once the server has bound it.
+    /// The address once the server has bound it; throws why when it cannot bind.
     public func waitUntilBound() async throws -> SocketAddress? {
-        await withCheckedContinuation { continuation in
-            let ready = bound.withLock { state -> SocketAddress?? in
-                if let address = state.address { return .some(address) }
-                state.waiters.append(continuation)
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        try await bound.wait()
     }
 
     public func run() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { [logger] channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptErrorFilter(logger: logger)) }
-            }
-            .bind(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                }
-            }
-        let address = server.channel.localAddress
-        let waiters = bound.withLock { state -> [CheckedContinuation<SocketAddress?, Never>] in
-            state.address = address
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: address) }
+        let server = try await bound.settle("\(host):\(port)", listen) { $0.channel.localAddress }
         logger.info("serving health and metrics", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { inbound in
@@ -84,6 +60,20 @@ public final class HealthServer: Service, Sendable {
         } onGracefulShutdown: {
             server.channel.close(promise: nil)
         }
+    }
+
+    private func listen() async throws -> NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never> {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { [logger] channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptErrorFilter(logger: logger)) }
+            }
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                }
+            }
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {

@@ -4,7 +4,6 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// The TCP line server of SPEC 3, as a `Service`: accepts connections and serves each in its own child task.
 ///
@@ -13,8 +12,7 @@ import Synchronization
 public final class ProtocolServer: Service, Sendable {
     let context: ServerContext
     let roster: ConnectionRoster
-    private let bound = Mutex<SocketAddress?>(nil)
-    private let boundWaiters = Mutex<[CheckedContinuation<SocketAddress, any Error>]>([])
+    private let bound = BoundAddress()
 
     public init(context: ServerContext) {
         self.context = context
@@ -28,42 +26,17 @@ public final class ProtocolServer: Service, Sendable {
         return (counts.unauthenticated, counts.evicted)
     }
 
-    /// The address the server listens on, once bound (port 0 picks a free port).
+    /// The address the server listens on, once bound (port 0 picks a free port); throws why when it cannot bind.
     public func boundAddress() async throws -> SocketAddress {
-        if let address = bound.withLock({ $0 }) { return address }
-        return try await withCheckedThrowingContinuation { continuation in
-            let ready = bound.withLock { address -> SocketAddress? in
-                if let address { return address }
-                boundWaiters.withLock { $0.append(continuation) }
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
+        guard let address = try await bound.wait() else {
+            throw DocketError(.internal, "the protocol server's socket has no address")
         }
+        return address
     }
 
     public func run() async throws {
         let configuration = context.configuration
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { [logger = context.logger] channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptErrorFilter(logger: logger)) }
-            }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(BoundedLineDecoder(maxLength: configuration.maxLineBytes)))
-                    return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        if let address = server.channel.localAddress {
-            bound.withLock { $0 = address }
-            for waiter in boundWaiters.withLock({ waiters in defer { waiters = [] }; return waiters }) {
-                waiter.resume(returning: address)
-            }
-        }
+        let server = try await bound.settle("\(configuration.host):\(configuration.port)", listen) { $0.channel.localAddress }
         context.logger.info("serving the protocol", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { inbound in
@@ -79,6 +52,25 @@ public final class ProtocolServer: Service, Sendable {
                 channel.close(mode: .input, promise: nil)
             }
         }
+    }
+
+    private func listen() async throws -> NIOAsyncChannel<NIOAsyncChannel<Frame, ByteBuffer>, Never> {
+        let configuration = context.configuration
+        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { [logger = context.logger] channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptErrorFilter(logger: logger)) }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(BoundedLineDecoder(maxLength: configuration.maxLineBytes)))
+                    return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
     }
 
     private func serve(_ connection: NIOAsyncChannel<Frame, ByteBuffer>) async {

@@ -175,6 +175,41 @@ struct EndToEndTests {
         #expect(listed.text.contains("(none)"))
         #expect(try await process.waitForExit() == 0)
     }
+
+    /// A port another process holds ends docketd at once with UNAVAILABLE naming it, and the embedded PostgreSQL it
+    /// started goes with it (it used to wait on the missing address until the service group's cancellation limit, then
+    /// trap, leaving the database running).
+    @Test(arguments: ["--listen", "--http"])
+    func aTakenPortEndsDocketdWithItsReason(flag: String) async throws {
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(holder, $0, length) == 0 && listen(holder, 1) == 0 && getsockname(holder, $0, &length) == 0
+            }
+        }
+        try #require(bound)
+        let taken = "127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        let folder = "/tmp/docketd-embedded-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer {
+            _ = try? EmbeddedPostgres(dataDirectory: folder).stopImmediatelyBlocking()
+            (try? EmbeddedPostgres(dataDirectory: folder))?.removeFiles()
+        }
+        var arguments = ["--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data-dir", folder, "--log-level", "warning"]
+        arguments[arguments.firstIndex(of: flag)! + 1] = taken
+        let started = ContinuousClock.now
+        let output = try await Command(executable: try PackagePaths.docketd, arguments: arguments).runAsync()
+        #expect(output.status == 1, "\(output.text)")
+        #expect(output.text.contains("UNAVAILABLE: cannot listen on \(taken)"), "\(output.text)")
+        #expect(!output.text.contains("Fatal error"), "\(output.text)")
+        #expect(ContinuousClock.now - started < .seconds(30))
+        let left = try await Command(executable: "/usr/bin/pgrep", arguments: ["-f", folder]).runAsync()
+        #expect(left.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "its PostgreSQL stopped: \(left.text)")
+    }
 }
 
 extension RunningCommand {
