@@ -58,11 +58,12 @@ public struct SweepQueries: Sendable {
         ).collect().first?.decode(Date?.self) ?? nil
     }
 
-    /// Retention: deletes up to `limit` events that occurred before `cutoff` (`events_retention_idx`); how many.
+    /// Retention: deletes up to `limit` events that occurred before `cutoff`, in no set order (`events_retention_idx`
+    /// is a BRIN index: its scan yields the old block ranges, and a sort would read every old event per batch); how many.
     public func pruneEvents(before cutoff: Date, limit: Int) async throws -> Int {
         let rows = try await connection.query("""
             DELETE FROM docket.events WHERE seq IN (
-                SELECT seq FROM docket.events WHERE occurred_at < \(cutoff) ORDER BY occurred_at LIMIT \(Int32(limit)))
+                SELECT seq FROM docket.events WHERE occurred_at < \(cutoff) LIMIT \(Int32(limit)))
             RETURNING seq
             """, logger: logger).collect()
         return rows.count
