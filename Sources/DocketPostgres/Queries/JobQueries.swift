@@ -163,14 +163,6 @@ public struct JobQueries: Sendable {
         lock ? try await first(JobByID<JobRead.Locked>(id: id)) : try await first(JobByID<JobRead.Plain>(id: id))
     }
 
-    /// The jobs of `ids`, locked until the transaction ends, leaving out rows another transaction holds
-    /// (`FOR UPDATE SKIP LOCKED`); in id order, the order every batch locks in.
-    public func lock(_ ids: [UUID]) async throws -> [Job] {
-        try await connection.query(
-            "SELECT \(unescaped: JobRow.columns) FROM docket.jobs WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE SKIP LOCKED",
-            logger: logger).collect().map(JobRow.decode)
-    }
-
     /// One job with which of its gates have anything to check; with `lock`, the row is locked until the transaction
     /// ends (`FOR UPDATE`).
     public func findWithGates(_ id: UUID, lock: Bool) async throws -> (Job, JobGates)? {
@@ -212,45 +204,6 @@ public struct JobQueries: Sendable {
         let rows = try await connection.query(try set.update("docket.jobs", id: job.id, ifVersion: before.version, events: events),
                                               logger: logger).collect()
         return try rows.first?.decode(Int.self) == 1
-    }
-
-    /// Writes many changed jobs in one statement — each row from its full record, the columns any of them changed —
-    /// with the closes of their open runs and all their events: a sweep's batch in one round trip. Every job must be
-    /// locked by the caller's transaction.
-    public func updateMany(_ changes: [(job: Job, before: Job)], closing: [RunClosing], events: [EventDraft],
-                           epoch: Int64? = nil) async throws {
-        guard !changes.isEmpty else { return }
-        var changed: Set<String> = []
-        for change in changes { changed.formUnion(try Self.changes(change.job, from: change.before, binding: false).columns) }
-        let columns = Self.allColumns.filter(changed.contains)
-        guard !columns.isEmpty else { return }
-        let runs: JSONValue = .array(closing.map(\.record))
-        if !events.isEmpty { Database.eventMark?.set() }
-        let rows = try await connection.query("""
-            WITH changed AS (
-                UPDATE docket.jobs j SET \(unescaped: columns.map { "\($0) = r.\($0)" }.joined(separator: ", "))
-                FROM jsonb_populate_recordset(NULL::docket.jobs, \(Self.records(changes.map(\.job)))::jsonb) r
-                WHERE j.id = r.id
-                RETURNING j.id
-            ), closed AS (
-                UPDATE docket.job_runs x SET status = c.status, finished_at = c.finished_at, error_code = c.error_code,
-                    error_message = c.error_message, actual_cost = c.actual_cost, result_summary = c.result_summary
-                FROM jsonb_to_recordset(\(runs)::jsonb) AS c(job_id uuid, status text, finished_at timestamptz,
-                    error_code text, error_message text, actual_cost numeric, result_summary text)
-                WHERE x.job_id = c.job_id AND x.status = 'running'
-            ), told AS (
-                INSERT INTO docket.events (\(unescaped: EventQueries.insertedColumns))
-                SELECT \(unescaped: EventQueries.selectedColumns), \(epoch)
-                FROM jsonb_array_elements(\(EventQueries.rows(events))::jsonb) WITH ORDINALITY AS a(e, n)
-                ORDER BY n
-                RETURNING 1
-            )
-            SELECT (SELECT count(*)::int FROM changed)
-            """, logger: logger).collect()
-        let written = try rows.first?.decode(Int.self) ?? 0
-        guard written == changes.count else {
-            throw DocketError(.internal, "a batch update wrote \(written) of \(changes.count) jobs")
-        }
     }
 
     /// The columns of `job` that differ from `before`, as an `UPDATE`'s assignments (`binding: false`: their names

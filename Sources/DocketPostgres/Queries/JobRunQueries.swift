@@ -143,3 +143,16 @@ public struct RunClosing: Sendable, Hashable {
             """)
     }
 }
+
+extension JobRun {
+    /// The opening of this run as a JSON record (`jsonb_to_recordset`), for a batch that opens many in one statement.
+    var openingRecord: JSONValue {
+        .object([
+            "id": .string(id.uuidString), "job_id": .string(jobId.uuidString), "tenant_id": .string(tenantId),
+            "run_number": .number(Double(runNumber)), "attempt": .number(Double(attempt)),
+            "scheduled_for": .string(Timestamp.format(scheduledFor)), "started_at": .string(Timestamp.format(startedAt)),
+            "instance_id": instanceId.map(JSONValue.string) ?? .null, "claimed_by": claimedBy.map(JSONValue.string) ?? .null,
+            "leader_epoch": leaderEpoch.map { .number(Double($0)) } ?? .null,
+        ])
+    }
+}

@@ -168,19 +168,25 @@ extension JobService {
             let from = job.status
             try job.move(to: .running, via: operation, now: tx.now)
             try await checkGates(job, tx)
-            job.attempt += 1
-            if job.runCount == 0 { job.runCount = 1 }
-            let slot = job.currentSlot ?? job.startedAt ?? tx.now
-            job.currentSlot = slot
-            job.beginRunning(now: tx.now)
-            var run = JobRun(jobId: job.id, tenantId: job.tenantId, runNumber: job.runCount, attempt: job.attempt,
-                             scheduledFor: slot, startedAt: tx.now)
-            run.instanceId = configuration.instanceId
-            tx.openRun(run, refusal: DocketError(.invalidTransition, "job \(job.idText): attempt \(job.attempt) has already run"))
-            var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(Double(job.attempt))])
-            events.append(.job(.jobRetried, job, actor: tx.actor.id, data: ["attempt": .number(Double(job.attempt))]))
-            return events
+            return nextAttempt(&job, from: from, tx)
         }
+    }
+
+    /// A job just moved to running by a retry begins its next attempt: its run opens (with the job's write) and its
+    /// events say so. Shared by `job.retry` and the retry sweep's batch.
+    func nextAttempt(_ job: inout Job, from: JobStatus, _ tx: JobTransaction) -> [EventDraft] {
+        job.attempt += 1
+        if job.runCount == 0 { job.runCount = 1 }
+        let slot = job.currentSlot ?? job.startedAt ?? tx.now
+        job.currentSlot = slot
+        job.beginRunning(now: tx.now)
+        var run = JobRun(jobId: job.id, tenantId: job.tenantId, runNumber: job.runCount, attempt: job.attempt,
+                         scheduledFor: slot, startedAt: tx.now)
+        run.instanceId = configuration.instanceId
+        tx.openRun(run, refusal: DocketError(.invalidTransition, "job \(job.idText): attempt \(job.attempt) has already run"))
+        var events = EventDraft.jobTransition(job, from: from, actor: tx.actor.id, data: ["attempt": .number(Double(job.attempt))])
+        events.append(.job(.jobRetried, job, actor: tx.actor.id, data: ["attempt": .number(Double(job.attempt))]))
+        return events
     }
 
     /// `job.pause`: graceful asks the worker to pause at its next checkpoint; hard moves running → paused now.

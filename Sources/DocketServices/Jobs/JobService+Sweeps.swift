@@ -11,20 +11,18 @@ extension JobService {
     public func expire(_ ids: [UUID], lease: Bool, by actor: Principal) async throws -> Int {
         try Authorizer.check(actor, .jobFail)
         return try await store.transaction(by: actor) { tx in
-            var changes: [(job: Job, before: Job)] = [], events: [EventDraft] = []
+            var changes: [BatchChange] = []
             for var job in try await tx.jobs.lock(ids) where actor.reaches(tenant: job.tenantId) {
                 let before = job
                 guard let told = try self.end(&job, lease: lease, tx) else { continue }
                 job.version = before.version + 1
                 job.updatedAt = tx.now
-                changes.append((job, before))
-                events += told
+                let closing = tx.runWrites.take(job: job.id).compactMap { drafted -> RunClosing? in
+                    if case .close(let closing) = drafted.write { closing } else { nil }
+                }.first
+                changes.append(BatchChange(job: job, before: before, events: told, closing: closing))
             }
-            let closing = tx.runWrites.takeAll().compactMap { drafted -> RunClosing? in
-                if case .close(let closing) = drafted.write { closing } else { nil }
-            }
-            try await tx.jobs.updateMany(changes, closing: closing, events: events, epoch: tx.term?.epoch)
-            return changes.count
+            return try await tx.jobs.updateMany(changes, epoch: tx.term?.epoch).count
         }
     }
 
@@ -66,6 +64,32 @@ extension JobService {
         let job = try await store.read(id, by: actor, .jobRetry)
         guard job.status == .failed, let at = job.retryAt, at <= clock() else { return nil }
         return try await retry(id, expectedVersion: job.version, by: actor, operation: JobStatus.retrySweepOperation)
+    }
+
+    /// The retry sweep's batch: each of `ids` still failed past its backoff, with no gate to check (no prerequisite
+    /// links, queue settings or budget), runs its next attempt as `job.retry` would — all in one transaction of two
+    /// statements: one locks the batch with its gates, one writes every row, its opened run and its events
+    /// (`JobQueries.updateMany`). Returns the ids retried; the others (gated, held by another transaction, no longer
+    /// due, or whose attempt already has a run) are left to `retryDue(_:by:)` one at a time.
+    public func retryDue(_ ids: [UUID], by actor: Principal) async throws -> Set<UUID> {
+        try Authorizer.check(actor, .jobRetry)
+        return try await store.transaction(by: actor) { tx in
+            var changes: [BatchChange] = []
+            for (var job, gates) in try await tx.jobs.lockWithGates(ids) where actor.reaches(tenant: job.tenantId) {
+                guard !gates.links, !gates.queueSettings, !gates.budget,
+                      job.status == .failed, let at = job.retryAt, at <= tx.now else { continue }
+                let before = job
+                try job.move(to: .running, via: JobStatus.retrySweepOperation, now: tx.now)
+                let told = self.nextAttempt(&job, from: before.status, tx)
+                job.version = before.version + 1
+                job.updatedAt = tx.now
+                let opening = tx.runWrites.take(job: job.id).compactMap { drafted -> JobRun? in
+                    if case .open(let run) = drafted.write { run } else { nil }
+                }.first
+                changes.append(BatchChange(job: job, before: before, events: told, opening: opening))
+            }
+            return try await tx.jobs.updateMany(changes, epoch: tx.term?.epoch)
+        }
     }
 
     /// The recurrence sweep's batch of due jobs nothing gates, started for no worker in one statement
