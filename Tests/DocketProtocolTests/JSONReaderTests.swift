@@ -14,12 +14,15 @@ struct JSONReaderTests {
         #expect(try parse("9007199254740993") == .number(9_007_199_254_740_992), "a Double, rounded; ids keep their raw text")
     }
 
-    @Test func refusesWhatJSONDoesNot() {
+    @Test func refusesWhatJSONDoesNot() throws {
         for text in ["", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "1e", "+1", "\"\\x\"", "\"a", "nul", "tru", "{\"a\" 1}",
                      "[1] 2", "\"\u{01}\"", "1e400", "\"\\ud800\"", "\"\\udc00x\"", "{a:1}", "'a'"] {
             #expect(throws: JSONReader.Failure.self, "\(text)") { try parse(text) }
         }
         #expect(throws: JSONReader.Failure.self) { try JSONReader.parse([0x22, 0xFF, 0x22]) }  // invalid UTF-8
+        #expect(throws: JSONReader.Failure.self) { try JSONReader.parse([0x22, 0x61, 0xC3, 0x22]) }  // a cut sequence
+        // ASCII and non-ASCII strings take different paths to a String: both come out as written.
+        #expect(try parse(#"{"ascii": "plain", "clé": "déjà vu ✓"}"#) == .object(["ascii": .string("plain"), "clé": .string("déjà vu ✓")]))
     }
 
     @Test func aRepeatedKeyIsRefused() {
