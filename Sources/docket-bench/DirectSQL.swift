@@ -131,16 +131,35 @@ struct DirectSQL: Sendable {
             """, logger: logger)
     }
 
-    /// How many of the tenant's jobs are still running.
-    static func running(_ client: PostgresClient, tenant: String, logger: Logger) async throws -> Int {
+    /// `count` jobs that failed their first attempt, each with its failed run, whose backoff ends at `retryAt`: what
+    /// the leader's retry sweep runs again.
+    static func seedFailed(_ client: PostgresClient, tenant: String, count: Int, retryAt: Date, logger: Logger) async throws {
+        let policy = #"{"max_attempts": 3, "initial_backoff_seconds": 1, "max_backoff_seconds": 1, "jitter": 0}"#
+        try await client.query("""
+            WITH jobs AS (
+                INSERT INTO docket.jobs (id, tenant_id, name, status, retry_policy, retry_at, started_at, finished_at,
+                    current_slot, run_count, attempt, error_code, created_by)
+                SELECT gen_random_uuid(), \(tenant), 'retrying-' || n, 'failed', \(policy)::jsonb, \(retryAt), now(), now(),
+                    now(), 1, 1, 'BOOM', 'bench'
+                FROM generate_series(1, \(count)) AS n
+                RETURNING id, tenant_id, current_slot
+            )
+            INSERT INTO docket.job_runs (id, job_id, tenant_id, run_number, attempt, scheduled_for, started_at, finished_at,
+                status, error_code)
+            SELECT gen_random_uuid(), id, tenant_id, 1, 1, current_slot, current_slot, current_slot, 'failed', 'BOOM' FROM jobs
+            """, logger: logger)
+    }
+
+    /// How many of the tenant's jobs are in `status`.
+    static func count(_ client: PostgresClient, tenant: String, status: String, logger: Logger) async throws -> Int {
         let rows = try await client.query(
-            "SELECT count(*)::int FROM docket.jobs WHERE tenant_id = \(tenant) AND status = 'running'", logger: logger)
+            "SELECT count(*)::int FROM docket.jobs WHERE tenant_id = \(tenant) AND status = \(status)", logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }
 
     /// The tenants the bench writes to (its scenarios, the raw baselines and pgbench's limits).
-    static let benchTenants = ["bench", "bench-direct", "bench-timeouts", "pgbench", "pgbench-claim"]
+    static let benchTenants = ["bench", "bench-direct", "bench-timeouts", "bench-retries", "pgbench", "pgbench-claim"]
 
     /// Deletes what earlier scenarios left behind — their jobs (with their runs) and events — and vacuums, so each
     /// scenario runs alone: seeded due jobs nobody claimed would otherwise be started by the recurrence sweep during

@@ -19,7 +19,7 @@ struct DocketBench: AsyncParsableCommand {
     @Option(help: "Client connections (and database connections for the baseline).") var connections = 4
     @Option(help: "Requests in flight per connection.") var depth = 8
     @Option(help: "Seconds per scenario.") var seconds = 5.0
-    @Option(help: "Comma-separated scenarios: create, create_many, get, lifecycle, claim, claim10, workers, timeouts.")
+    @Option(help: "Comma-separated scenarios: create, create_many, get, lifecycle, claim, claim10, workers, timeouts, retries.")
     var scenarios = "create,get,lifecycle,claim"
     @Flag(help: "Compare every scenario with PostgreSQL's own limit, measured by pgbench in the same run on the same database, and print each scenario's statements per request.")
     var againstPostgres = false
@@ -174,23 +174,31 @@ struct DocketBench: AsyncParsableCommand {
                             try await direct.complete(id)
                         }
                     }
-                case "timeouts":
-                    // 10,000 running jobs whose deadline passes at one moment: how long until the leader's timeout
-                    // sweep has failed them all (the target is within 5 s).
+                case "timeouts", "retries":
+                    // 10,000 running jobs whose deadline passes at one moment, or 10,000 failed jobs whose backoff ends at
+                    // one moment: how long until the leader's timeout sweep has failed them all (the target is within
+                    // 5 s), or its retry sweep has started every next attempt.
                     guard let pool else {
-                        print("timeouts  (needs --database-url to seed running jobs)")
+                        print("\(scenario)  (needs --database-url to seed its jobs)")
                         continue
                     }
-                    let deadline = Date().addingTimeInterval(2)
-                    try await DirectSQL.seedRunning(pool, tenant: "bench-timeouts", count: 10_000, deadline: deadline, logger: logger)
-                    try await Task.sleep(for: .seconds(max(0, deadline.timeIntervalSinceNow)))
-                    var left = 10_000
-                    while left > 0, Date().timeIntervalSince(deadline) < 60 {
-                        try await Task.sleep(for: .milliseconds(50))
-                        left = try await DirectSQL.running(pool, tenant: "bench-timeouts", logger: logger)
+                    let timeouts = scenario == "timeouts", tenant = "bench-\(scenario)", due = Date().addingTimeInterval(2)
+                    if timeouts {
+                        try await DirectSQL.seedRunning(pool, tenant: tenant, count: 10_000, deadline: due, logger: logger)
+                    } else {
+                        try await DirectSQL.seedFailed(pool, tenant: tenant, count: 10_000, retryAt: due, logger: logger)
                     }
-                    print(String(format: "timeouts    10,000 jobs past their deadline at once: all failed %.2f s after it (%d still running)",
-                                 Date().timeIntervalSince(deadline), left))
+                    let waiting = timeouts ? "running" : "failed"
+                    try await Task.sleep(for: .seconds(max(0, due.timeIntervalSinceNow)))
+                    var left = 10_000
+                    while left > 0, Date().timeIntervalSince(due) < 60 {
+                        try await Task.sleep(for: .milliseconds(50))
+                        left = try await DirectSQL.count(pool, tenant: tenant, status: waiting, logger: logger)
+                    }
+                    print(String(format: timeouts
+                        ? "timeouts    10,000 jobs past their deadline at once: all failed %.2f s after it (%d still running)"
+                        : "retries     10,000 failed jobs due for a retry at once: all running %.2f s after it (%d still failed)",
+                        Date().timeIntervalSince(due), left))
                     continue
                 case "workers":
                     let (measured, latency) = try await sampled { try await scenarios.workers(loops: max(connections / 2, 1)) }
@@ -198,7 +206,7 @@ struct DocketBench: AsyncParsableCommand {
                     print(String(format: "workers     create → start latency p50 %.2f ms, p99 %.2f ms (%d jobs)",
                                  latency.percentile(50), latency.percentile(99), latency.latencies.count))
                 default:
-                    print("\(scenario): unknown scenario (create, create_many, get, lifecycle, claim, claim10, workers, timeouts)")
+                    print("\(scenario): unknown scenario (create, create_many, get, lifecycle, claim, claim10, workers, timeouts, retries)")
                     continue
                 }
                 report(served, side: "docketd")
