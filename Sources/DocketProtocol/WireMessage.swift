@@ -110,9 +110,9 @@ public struct WireRequest: Sendable {
 /// Response and event lines of SPEC 3.1. Their objects' members come in no set order (sorting them was 8 % of
 /// docketd's CPU for `job.create_many`); the envelope's are fixed.
 public enum WireResponse {
-    public static func success(id: RequestID, data: JSONValue) -> [UInt8] {
+    public static func success(id: RequestID, data: some WireEncodable) -> [UInt8] {
         var out = Array("{\"data\":".utf8)
-        JSONWriter.write(data, into: &out, sortingKeys: false)
+        data.writeWire(into: &out)
         out.append(contentsOf: ",\"id\":".utf8)
         out.append(contentsOf: id.text)
         out.append(contentsOf: ",\"ok\":true}\n".utf8)

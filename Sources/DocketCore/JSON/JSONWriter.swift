@@ -47,9 +47,28 @@ public enum JSONWriter {
             return
         }
         if number.rounded() == number, abs(number) < 9_007_199_254_740_992 {
-            out.append(contentsOf: String(Int64(number)).utf8)
+            writeInteger(Int64(number), into: &out)
         } else {
             out.append(contentsOf: number.description.utf8)
+        }
+    }
+
+    /// `value`'s decimal digits, without making a String of them first.
+    public static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        guard magnitude >= 10 else {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude))
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            while magnitude > 0 {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
         }
     }
 

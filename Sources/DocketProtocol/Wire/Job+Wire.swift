@@ -1,38 +1,71 @@
 import DocketCore
 
-extension Job: WireEncodable {
+extension Job: WireObject {
     /// The job of SPEC 2.2.
-    public var wire: JSONValue {
-        .object([
-            "id": id.wire, "tenant_id": .string(tenantId), "name": .string(name), "description": description.wire,
-            "status": .string(status.rawValue), "priority": priority.wire, "schedule": schedule ?? .null,
-            "next_run_at": nextRunAt.wire, "assigned_agent": assignedAgent.wire, "delegation_chain": .array(delegationChain),
-            "execution_context": .object(executionContext), "checkpoint_data": checkpointData ?? .null,
-            "last_completed_step": lastCompletedStep.wire, "estimated_cost": estimatedCost.wire,
-            "actual_cost": actualCost.wire, "timeout_seconds": timeoutSeconds.wire, "plan_id": planId.wire,
-            "plan_step_index": planStepIndex.wire, "metadata": .object(metadata), "callback_url": callbackUrl.wire,
-            "callback": callback ?? .null, "retry_policy": retryPolicy ?? .null, "attempt": attempt.wire,
-            "result_summary": resultSummary.wire, "output": output ?? .null, "error_code": errorCode.wire,
-            "error_message": errorMessage.wire, "cancel_requested": cancelRequested ?? .null,
-            "pause_requested": .bool(pauseRequested), "claimed_by": claimedBy.wire, "lease_expires_at": leaseExpiresAt.wire,
-            "ttft_ns": ttftNs.wire, "total_duration_ns": totalDurationNs.wire, "created_by": .string(createdBy),
-            "created_at": createdAt.wire, "updated_at": updatedAt.wire, "started_at": startedAt.wire,
-            "finished_at": finishedAt.wire, "version": version.wire, "idempotency_key": idempotencyKey.wire,
-            "queue": .string(queue), "kind": kind.wire, "args": .object(args),
-        ])
+    public func members<Members: WireMembers>(into members: inout Members) {
+        members.add("id", id)
+        members.add("tenant_id", tenantId)
+        members.add("name", name)
+        members.add("description", description)
+        members.add("status", status.rawValue)
+        members.add("priority", priority)
+        members.add("schedule", schedule ?? .null)
+        members.add("next_run_at", nextRunAt)
+        members.add("assigned_agent", assignedAgent)
+        members.add("delegation_chain", .array(delegationChain))
+        members.add("execution_context", .object(executionContext))
+        members.add("checkpoint_data", checkpointData ?? .null)
+        members.add("last_completed_step", lastCompletedStep)
+        members.add("estimated_cost", estimatedCost)
+        members.add("actual_cost", actualCost)
+        members.add("timeout_seconds", timeoutSeconds)
+        members.add("plan_id", planId)
+        members.add("plan_step_index", planStepIndex)
+        members.add("metadata", .object(metadata))
+        members.add("callback_url", callbackUrl)
+        members.add("callback", callback ?? .null)
+        members.add("retry_policy", retryPolicy ?? .null)
+        members.add("attempt", attempt)
+        members.add("result_summary", resultSummary)
+        members.add("output", output ?? .null)
+        members.add("error_code", errorCode)
+        members.add("error_message", errorMessage)
+        members.add("cancel_requested", cancelRequested ?? .null)
+        members.add("pause_requested", pauseRequested)
+        members.add("claimed_by", claimedBy)
+        members.add("lease_expires_at", leaseExpiresAt)
+        members.add("ttft_ns", ttftNs)
+        members.add("total_duration_ns", totalDurationNs)
+        members.add("created_by", createdBy)
+        members.add("created_at", createdAt)
+        members.add("updated_at", updatedAt)
+        members.add("started_at", startedAt)
+        members.add("finished_at", finishedAt)
+        members.add("version", version)
+        members.add("idempotency_key", idempotencyKey)
+        members.add("queue", queue)
+        members.add("kind", kind)
+        members.add("args", .object(args))
     }
 }
 
-extension JobRun: WireEncodable {
+extension JobRun: WireObject {
     /// One run (SPEC 2.3).
-    public var wire: JSONValue {
-        .object([
-            "id": id.wire, "job_id": jobId.wire, "run_number": runNumber.wire, "attempt": attempt.wire,
-            "scheduled_for": scheduledFor.wire, "started_at": startedAt.wire, "finished_at": finishedAt.wire,
-            "status": .string(status.rawValue), "error_code": errorCode.wire, "error_message": errorMessage.wire,
-            "actual_cost": actualCost.wire, "result_summary": resultSummary.wire, "instance_id": instanceId.wire,
-            "claimed_by": claimedBy.wire,
-        ])
+    public func members<Members: WireMembers>(into members: inout Members) {
+        members.add("id", id)
+        members.add("job_id", jobId)
+        members.add("run_number", runNumber)
+        members.add("attempt", attempt)
+        members.add("scheduled_for", scheduledFor)
+        members.add("started_at", startedAt)
+        members.add("finished_at", finishedAt)
+        members.add("status", status.rawValue)
+        members.add("error_code", errorCode)
+        members.add("error_message", errorMessage)
+        members.add("actual_cost", actualCost)
+        members.add("result_summary", resultSummary)
+        members.add("instance_id", instanceId)
+        members.add("claimed_by", claimedBy)
     }
 }
 

@@ -5,6 +5,13 @@ import Foundation
 /// here, in `DocketProtocol/Wire`, and nowhere else.
 public protocol WireEncodable: Sendable {
     var wire: JSONValue { get }
+    /// Appends `wire`'s JSON text to `out` (a response's `data`); objects with a shape of their own write it without
+    /// building `wire` first.
+    func writeWire(into out: inout [UInt8])
+}
+
+extension WireEncodable {
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.write(wire, into: &out, sortingKeys: false) }
 }
 
 extension JSONValue: WireEncodable {
@@ -13,13 +20,36 @@ extension JSONValue: WireEncodable {
 
 extension Array: WireEncodable where Element: WireEncodable {
     public var wire: JSONValue { .array(map(\.wire)) }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, element) in enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            element.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
 }
 
-extension Page: WireEncodable where Item: WireEncodable {
+/// `{"<key>": [items]}`: a list answered under one name (`job.create_many`'s `jobs`).
+public struct WireList<Item: WireEncodable>: WireObject {
+    let key: String
+    let items: [Item]
+
+    public init(_ key: String, _ items: [Item]) {
+        self.key = key
+        self.items = items
+    }
+
+    public func members<Members: WireMembers>(into members: inout Members) { members.add(key, list: items) }
+}
+
+extension Page: WireEncodable, WireObject where Item: WireEncodable {
     /// `{items, next_cursor, prev_cursor}`.
-    public var wire: JSONValue {
-        .object(["items": .array(items.map(\.wire)), "next_cursor": nextCursor.map { .string($0.text) } ?? .null,
-                 "prev_cursor": previousCursor.map { .string($0.text) } ?? .null])
+    public func members<Members: WireMembers>(into members: inout Members) {
+        members.add("items", list: items)
+        members.add("next_cursor", nextCursor?.text)
+        members.add("prev_cursor", previousCursor?.text)
     }
 }
 

@@ -6,7 +6,7 @@ extension OperationTable {
     static let jobs: [ProtocolOperation] = [
         ProtocolOperation(.jobCreate, JobCreate.self) { input, call in try await call.jobs.create(input, by: try call.actor) },
         ProtocolOperation(.jobCreateMany, JobCreateMany.self) { input, call in
-            JSONValue.object(["jobs": .array(try await call.jobs.createMany(input, by: try call.actor).map(\.wire))])
+            WireList("jobs", try await call.jobs.createMany(input, by: try call.actor))
         },
         ProtocolOperation(.jobGet, JobRef.self) { input, call in try await call.jobs.get(input.id, by: try call.actor) },
         ProtocolOperation(.jobUpdate, JobUpdate.self) { input, call in

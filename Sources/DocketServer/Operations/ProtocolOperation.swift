@@ -14,8 +14,8 @@ struct ProtocolOperation: Sendable {
 
     let descriptor: ServiceOperation
     let order: Order
-    /// Reads the arguments (refusing unknown ones), runs the handler, and shapes its result for the wire.
-    let run: @Sendable (Arguments, OperationCall) async throws -> JSONValue
+    /// Reads the arguments (refusing unknown ones) and runs the handler; its result writes itself to the wire.
+    let run: @Sendable (Arguments, OperationCall) async throws -> any WireEncodable
     /// Reads the arguments only: what `run` refuses before any work.
     let check: @Sendable (Arguments) throws(DocketError) -> Void
 
@@ -25,7 +25,7 @@ struct ProtocolOperation: Sendable {
     ) {
         self.descriptor = descriptor
         self.order = order
-        self.run = { arguments, call in try await handler(try Input(arguments), call).wire }
+        self.run = { arguments, call in try await handler(try Input(arguments), call) }
         self.check = { arguments throws(DocketError) in _ = try Input(arguments) }
     }
 
