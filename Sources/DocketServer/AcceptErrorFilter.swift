@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 
 /// Keeps a listening channel's errors from ending its accept loop.
 ///
@@ -15,5 +16,17 @@ final class AcceptErrorFilter: ChannelInboundHandler, Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("a connection failed before it was served", metadata: ["error": "\(error)"])
+    }
+}
+
+extension ServerBootstrap {
+    /// A listener as both of docketd's servers open one: on NIO's shared event loops, its address reusable at once
+    /// after a restart, and accept errors kept from ending it (`AcceptErrorFilter`).
+    static func docketListener(logger: Logger) -> ServerBootstrap {
+        ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptErrorFilter(logger: logger)) }
+            }
     }
 }

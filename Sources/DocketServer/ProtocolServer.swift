@@ -56,12 +56,8 @@ public final class ProtocolServer: Service, Sendable {
 
     private func listen() async throws -> NIOAsyncChannel<NIOAsyncChannel<Frame, ByteBuffer>, Never> {
         let configuration = context.configuration
-        return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        return try await ServerBootstrap.docketListener(logger: context.logger)
             .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { [logger = context.logger] channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(AcceptErrorFilter(logger: logger)) }
-            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: configuration.host, port: configuration.port) { channel in

@@ -12,11 +12,10 @@ public enum DatabaseTarget {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger
     ) async throws -> DatabaseEndpoint {
-        if let url = databaseURL ?? environment["DOCKET_DATABASE_URL"], !url.isEmpty {
-            return try DatabaseEndpoint(url: url)
+        guard let embedded = try embeddedServer(databaseURL: databaseURL, dataDirectory: dataDirectory, environment: environment) else {
+            return try DatabaseEndpoint(url: databaseURL ?? environment["DOCKET_DATABASE_URL"] ?? "")
         }
-        let folder = dataDirectory ?? EmbeddedPostgres.defaultDataDirectory(environment: environment)
-        return try await EmbeddedPostgres(dataDirectory: folder).ensureRunning(logger: logger)
+        return try await embedded.ensureRunning(logger: logger)
     }
 
     /// The embedded server these settings use, or nil when a database URL is given.
