@@ -15,15 +15,26 @@ extension JobService {
             for var job in try await tx.jobs.lock(ids) where actor.reaches(tenant: job.tenantId) {
                 let before = job
                 guard let told = try self.end(&job, lease: lease, tx) else { continue }
-                job.version = before.version + 1
-                job.updatedAt = tx.now
-                let closing = tx.runWrites.take(job: job.id).compactMap { drafted -> RunClosing? in
-                    if case .close(let closing) = drafted.write { closing } else { nil }
-                }.first
-                changes.append(BatchChange(job: job, before: before, events: told, closing: closing))
+                changes.append(Self.batched(job, before: before, events: told, tx))
             }
             return try await tx.jobs.updateMany(changes, epoch: tx.term?.epoch).count
         }
+    }
+
+    /// A job changed under a batch's lock, as the batch writes it: its version bumped, with the run it opens or closes
+    /// taken from the transaction's drafts.
+    private static func batched(_ job: Job, before: Job, events: [EventDraft], _ tx: JobTransaction) -> BatchChange {
+        var change = BatchChange(job: job, before: before, events: events)
+        change.job.version = before.version + 1
+        change.job.updatedAt = tx.now
+        for drafted in tx.runWrites.take(job: job.id) {
+            switch drafted.write {
+            case .open(let run): change.opening = run
+            case .close(let closing): change.closing = closing
+            case .claim: continue
+            }
+        }
+        return change
     }
 
     /// Ends a running job past its deadline or lease as failed (re-armed when recurring with no retry left); its
@@ -81,12 +92,7 @@ extension JobService {
                 let before = job
                 try job.move(to: .running, via: JobStatus.retrySweepOperation, now: tx.now)
                 let told = self.nextAttempt(&job, from: before.status, tx)
-                job.version = before.version + 1
-                job.updatedAt = tx.now
-                let opening = tx.runWrites.take(job: job.id).compactMap { drafted -> JobRun? in
-                    if case .open(let run) = drafted.write { run } else { nil }
-                }.first
-                changes.append(BatchChange(job: job, before: before, events: told, opening: opening))
+                changes.append(Self.batched(job, before: before, events: told, tx))
             }
             return try await tx.jobs.updateMany(changes, epoch: tx.term?.epoch)
         }
