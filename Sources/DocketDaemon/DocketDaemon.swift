@@ -104,6 +104,16 @@ public struct DocketDaemon: Sendable {
         }
         let announcer = Announcer(server: protocolServer, health: health, database: database, keys: keys, endpoint: endpoint,
                                   dataDirectory: dataDirectory, logger: logger)
+        // Both listeners bind before any part starts: a taken port ends docketd here, with nothing yet to cancel.
+        do {
+            try await protocolServer.bind()
+            try await health.bind()
+        } catch {
+            protocolServer.closeUnserved()
+            health.closeUnserved()
+            await transport.shutdown()
+            throw error
+        }
         started(Parts(elector: elector, maintainer: maintainer, protocolServer: protocolServer, health: health, database: database))
 
         // Order matters: services shut down in reverse, so the pool (first) goes last, and the elector (almost last) is

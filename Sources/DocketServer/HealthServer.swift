@@ -25,7 +25,7 @@ public final class HealthServer: Service, Sendable {
     let logger: Logger
     let maxConnections: Int
     let requestTimeout: TimeAmount = .seconds(10)
-    private let bound = BoundAddress()
+    private let listener: Listener<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>>
     private let open = Mutex(0)
 
     public init(host: String, port: Int, metrics: ServerMetrics, logger: Logger, maxConnections: Int = 64,
@@ -37,17 +37,25 @@ public final class HealthServer: Service, Sendable {
         self.logger = logger
         self.sample = sample
         self.readiness = readiness
+        listener = Listener(endpoint: "\(host):\(port)") { try await Self.listen(host: host, port: port, logger: logger) }
     }
 
-    public var boundAddress: SocketAddress? { bound.current }
+    public var boundAddress: SocketAddress? { listener.current }
 
     /// The address once the server has bound it; throws why when it cannot bind.
     public func waitUntilBound() async throws -> SocketAddress? {
-        try await bound.wait()
+        try await listener.wait()
     }
 
+    /// Binds the listening socket now, ahead of `run()` (which otherwise binds it); throws `UNAVAILABLE` naming the
+    /// address when it cannot.
+    public func bind() async throws { try await listener.bind() }
+
+    /// Closes a socket `bind()` opened when `run()` will never serve it.
+    public func closeUnserved() { listener.close() }
+
     public func run() async throws {
-        let server = try await bound.settle("\(host):\(port)", listen) { $0.channel.localAddress }
+        let server = try await listener.take()
         logger.info("serving health and metrics", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { inbound in
@@ -62,7 +70,9 @@ public final class HealthServer: Service, Sendable {
         }
     }
 
-    private func listen() async throws -> NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never> {
+    private static func listen(
+        host: String, port: Int, logger: Logger
+    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never> {
         try await ServerBootstrap.docketListener(logger: logger)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {

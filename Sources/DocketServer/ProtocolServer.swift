@@ -12,12 +12,16 @@ import ServiceLifecycle
 public final class ProtocolServer: Service, Sendable {
     let context: ServerContext
     let roster: ConnectionRoster
-    private let bound = BoundAddress()
+    private let listener: Listener<NIOAsyncChannel<Frame, ByteBuffer>>
 
     public init(context: ServerContext) {
         self.context = context
         self.roster = ConnectionRoster(maxConnections: context.configuration.maxConnections,
                                        maxUnauthenticated: context.configuration.maxUnauthenticated)
+        let configuration = context.configuration, logger = context.logger
+        listener = Listener(endpoint: "\(configuration.host):\(configuration.port)") {
+            try await Self.listen(configuration, logger: logger)
+        }
     }
 
     /// Connections that have not authenticated now, and how many such were closed to make room for new ones.
@@ -28,15 +32,21 @@ public final class ProtocolServer: Service, Sendable {
 
     /// The address the server listens on, once bound (port 0 picks a free port); throws why when it cannot bind.
     public func boundAddress() async throws -> SocketAddress {
-        guard let address = try await bound.wait() else {
+        guard let address = try await listener.wait() else {
             throw DocketError(.internal, "the protocol server's socket has no address")
         }
         return address
     }
 
+    /// Binds the listening socket now, ahead of `run()` (which otherwise binds it); throws `UNAVAILABLE` naming the
+    /// address when it cannot.
+    public func bind() async throws { try await listener.bind() }
+
+    /// Closes a socket `bind()` opened when `run()` will never serve it.
+    public func closeUnserved() { listener.close() }
+
     public func run() async throws {
-        let configuration = context.configuration
-        let server = try await bound.settle("\(configuration.host):\(configuration.port)", listen) { $0.channel.localAddress }
+        let server = try await listener.take()
         context.logger.info("serving the protocol", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
         try await withGracefulShutdownHandler {
             try await server.executeThenClose { inbound in
@@ -54,9 +64,10 @@ public final class ProtocolServer: Service, Sendable {
         }
     }
 
-    private func listen() async throws -> NIOAsyncChannel<NIOAsyncChannel<Frame, ByteBuffer>, Never> {
-        let configuration = context.configuration
-        return try await ServerBootstrap.docketListener(logger: context.logger)
+    private static func listen(
+        _ configuration: ServerConfiguration, logger: Logger
+    ) async throws -> NIOAsyncChannel<NIOAsyncChannel<Frame, ByteBuffer>, Never> {
+        try await ServerBootstrap.docketListener(logger: logger)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
