@@ -114,6 +114,11 @@ public struct DocketDaemon: Sendable {
             await transport.shutdown()
             throw error
         }
+        // A group cancelled before a server's run() began leaves its socket bound: closed on the way out.
+        defer {
+            protocolServer.closeUnserved()
+            health.closeUnserved()
+        }
         started(Parts(elector: elector, maintainer: maintainer, protocolServer: protocolServer, health: health, database: database))
 
         // Order matters: services shut down in reverse, so the pool (first) goes last, and the elector (almost last) is

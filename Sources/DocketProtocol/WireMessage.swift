@@ -110,9 +110,14 @@ public struct WireRequest: Sendable {
 /// Response and event lines of SPEC 3.1. Their objects' members come in no set order (sorting them was 8 % of
 /// docketd's CPU for `job.create_many`); the envelope's are fixed.
 public enum WireResponse {
-    public static func success(id: RequestID, data: some WireEncodable) -> [UInt8] {
+    public static func success(id: RequestID, data: JSONValue) -> [UInt8] {
+        success(id: id) { JSONWriter.write(data, into: &$0, sortingKeys: false) }
+    }
+
+    /// A success whose `data` the caller writes straight into the line (a `WireEncodable`'s `writeWire(into:)`).
+    public static func success(id: RequestID, writing data: (inout [UInt8]) -> Void) -> [UInt8] {
         var out = Array("{\"data\":".utf8)
-        data.writeWire(into: &out)
+        data(&out)
         out.append(contentsOf: ",\"id\":".utf8)
         out.append(contentsOf: id.text)
         out.append(contentsOf: ",\"ok\":true}\n".utf8)

@@ -124,7 +124,7 @@ struct ClientSession {
         do {
             let data = try await operation.run(request.args, call)
             context.metrics.record(op: operation.name, duration: clock.now - started, error: nil)
-            return WireResponse.success(id: request.id, data: data)
+            return WireResponse.success(id: request.id) { data.writeWire(into: &$0) }
         } catch {
             let refusal = (error as? DocketError) ?? DocketError(.internal, "unexpected error: \(String(describing: error))")
             if refusal.code == .internal {

@@ -58,7 +58,7 @@ struct JSONReaderTests {
             Issue.record("a valid request")
             return
         }
-        #expect(String(decoding: WireResponse.success(id: request.id, data: JSONValue.null), as: UTF8.self)
+        #expect(String(decoding: WireResponse.success(id: request.id, data: .null), as: UTF8.self)
                 == "{\"data\":null,\"id\":9007199254740993,\"ok\":true}\n")
     }
 }
