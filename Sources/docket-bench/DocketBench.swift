@@ -100,7 +100,11 @@ struct DocketBench: AsyncParsableCommand {
         let duration = Duration.milliseconds(Int(seconds * 1000))
         print("docket-bench: \(connections) connections × depth \(depth) = \(workers) workers, \(seconds) s per scenario")
         try await withThrowingTaskGroup(of: Void.self) { group in
-            if let pool { group.addTask { await pool.run() } }
+            if let pool {
+                group.addTask { await pool.run() }
+                // Nothing tells when run() has begun, and a lease taken before it logs a warning (it still works).
+                try await Task.sleep(for: .milliseconds(20))
+            }
             defer { group.cancelAll() }
             var limit: PostgresLimit?
             var counts: StatementCounts?
