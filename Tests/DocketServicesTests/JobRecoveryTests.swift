@@ -11,9 +11,17 @@ struct JobRecoveryTests {
     @Test func terminatedSessionsAreUnavailableThenRecover() async throws {
         try await withJobService { jobs, database in
             let job = try await jobs.make()
-            // Make the pool open several sessions, so some other than the terminating one exist.
+            // Make the pool open several sessions, so some other than the terminating one exist: three calls that each
+            // hold a connection at the same moment (heartbeats alone could all reuse one session under load).
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<6 { group.addTask { _ = try await jobs.heartbeat(job.id, by: Actors.executor) } }
+                for _ in 0..<3 {
+                    group.addTask {
+                        try await database.read { connection in
+                            _ = try await connection.query("SELECT pg_sleep(0.3)", logger: database.logger).collect()
+                        }
+                    }
+                }
+                for _ in 0..<3 { group.addTask { _ = try await jobs.heartbeat(job.id, by: Actors.executor) } }
                 try await group.waitForAll()
             }
             let admin = try await TestAdmin.terminateSessions(of: database)
