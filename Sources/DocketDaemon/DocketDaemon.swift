@@ -104,20 +104,18 @@ public struct DocketDaemon: Sendable {
         }
         let announcer = Announcer(server: protocolServer, health: health, database: database, keys: keys, endpoint: endpoint,
                                   dataDirectory: dataDirectory, logger: logger)
+        // A socket bound here that no run() took (a failed bind, a group cancelled early) is closed on the way out.
+        defer {
+            protocolServer.closeUnserved()
+            health.closeUnserved()
+        }
         // Both listeners bind before any part starts: a taken port ends docketd here, with nothing yet to cancel.
         do {
             try await protocolServer.bind()
             try await health.bind()
         } catch {
-            protocolServer.closeUnserved()
-            health.closeUnserved()
             await transport.shutdown()
             throw error
-        }
-        // A group cancelled before a server's run() began leaves its socket bound: closed on the way out.
-        defer {
-            protocolServer.closeUnserved()
-            health.closeUnserved()
         }
         started(Parts(elector: elector, maintainer: maintainer, protocolServer: protocolServer, health: health, database: database))
 

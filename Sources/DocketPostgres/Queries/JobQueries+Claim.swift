@@ -66,8 +66,8 @@ extension JobQueries {
     /// The recurrence sweep's batch for the due jobs nothing gates — one-time (or unscheduled) jobs without a kind (one
     /// with a kind waits for a claim: `SweepQueries.sweepStarts`) whose queue has no settings row, whose tenant has no
     /// budget and that have no task links: up to `limit` of them, earliest due first, are started (`Start`) for no
-    /// worker, with their runs and events stamped with the leader's `epoch`, in one statement. Returns how many. The rest (recurring jobs, whose slot the misfire policy picks, and gated ones)
-    /// are the sweep's to start one by one.
+    /// worker, with their runs and events stamped with the leader's `epoch`, in one statement. Returns how many. The
+    /// rest (recurring jobs, whose slot the misfire policy picks, and gated ones) are the sweep's to start one by one.
     ///
     /// The gate tests end in `OFFSET 0`, which keeps each a per-row test (a sub-plan) instead of an anti-join: joined,
     /// the planner read every due row and sorted them (119 ms at 22,000 due, `EXPLAIN ANALYZE`); as tests, the due index

@@ -30,9 +30,10 @@ public protocol WireMembers {
 }
 
 extension WireMembers {
-    public mutating func add(_ key: String, _ value: Date?) { add(key, value.map(Timestamp.format)) }
-    public mutating func add(_ key: String, _ value: UUID?) { add(key, value.map { $0.uuidString.lowercased() }) }
-    public mutating func add(_ key: String, _ value: Money?) { add(key, value.map(\.description)) }
+    // The wire forms of these scalars are stated once, in WireEncodable.swift.
+    public mutating func add(_ key: String, _ value: Date?) { add(key, value.wire) }
+    public mutating func add(_ key: String, _ value: UUID?) { add(key, value.wire) }
+    public mutating func add(_ key: String, _ value: Money?) { add(key, value.wire) }
     public mutating func add<Integer: BinaryInteger>(_ key: String, _ value: Integer?) {
         add(key, integer: value.map { Int64($0) })
     }
