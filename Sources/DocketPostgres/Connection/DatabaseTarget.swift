@@ -12,7 +12,8 @@ public enum DatabaseTarget {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         logger: Logger
     ) async throws -> DatabaseEndpoint {
-        guard let embedded = try embeddedServer(databaseURL: databaseURL, dataDirectory: dataDirectory, environment: environment) else {
+        let embedded = try embeddedServer(databaseURL: databaseURL, dataDirectory: dataDirectory, environment: environment)
+        guard let embedded else {
             return try DatabaseEndpoint(url: databaseURL ?? environment["DOCKET_DATABASE_URL"] ?? "")
         }
         return try await embedded.ensureRunning(logger: logger)
